@@ -1,0 +1,68 @@
+/**
+ * The HTTP API (fastify): /health, /metrics and the versioned /v1 routes.
+ * Requests are validated against JSON schemas; every error is a JSON body.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from '../log.ts';
+import type { NodeMetrics } from '../metrics/node-metrics.ts';
+import type { BizraNode } from '../node.ts';
+import { installErrorHandlers } from './errors.ts';
+import { registerNodeRoutes } from './routes-node.ts';
+import { registerOpsRoutes } from './routes-ops.ts';
+
+export interface ApiOptions {
+  host: string;
+  port: number;
+  bodyLimitBytes: number;
+}
+
+export interface ApiModules {
+  node: BizraNode;
+  metrics: NodeMetrics;
+  logger: Logger;
+}
+
+export interface ApiServer {
+  readonly app: FastifyInstance;
+  listen(): Promise<void>;
+  close(): Promise<void>;
+  address(): { host: string; port: number } | undefined;
+}
+
+export function createApiServer(opts: ApiOptions, modules: ApiModules): ApiServer {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: opts.bodyLimitBytes,
+    // Unknown body fields are refused, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: 'array' } },
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+  installErrorHandlers(app, modules.logger);
+  installRequestMetrics(app, modules.metrics);
+  registerOpsRoutes(app, modules);
+  registerNodeRoutes(app, modules);
+
+  let bound: { host: string; port: number } | undefined;
+  return {
+    app,
+    async listen() {
+      await app.listen({ host: opts.host, port: opts.port });
+      const addr = app.server.address();
+      if (addr && typeof addr === 'object') bound = { host: addr.address, port: addr.port };
+    },
+    async close() {
+      await app.close();
+    },
+    address: () => bound,
+  };
+}
+
+function installRequestMetrics(app: FastifyInstance, metrics: NodeMetrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, not the raw URL, so label values stay bounded.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+}

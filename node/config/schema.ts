@@ -1,0 +1,216 @@
+/**
+ * The one table of settings. Each entry names its key (as written in the config
+ * file), and from that key the flag (`--api-port`) and the environment variable
+ * (`BIZRA_API_PORT`) are derived, so the three sources can never drift apart.
+ */
+import { z } from 'zod';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export const PROFILES = ['default', 'testnet'] as const;
+export type Profile = (typeof PROFILES)[number];
+
+export type SettingKind = 'int' | 'string' | 'enum' | 'bool' | 'list';
+
+export interface SettingSpec {
+  /** Dotted key, e.g. `api.port`; the config file section is the part before the dot. */
+  readonly key: string;
+  readonly kind: SettingKind;
+  readonly schema: z.ZodType;
+  /** Human description of what values are allowed, used in every error message. */
+  readonly allowed: string;
+  readonly description: string;
+  readonly default: unknown;
+}
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const multiaddrString = z.string().regex(/^\/[a-z0-9]+\//i, 'must be a multiaddr such as /ip4/127.0.0.1/tcp/9000');
+
+function setting(spec: SettingSpec): SettingSpec {
+  return spec;
+}
+
+export const SETTINGS = [
+  setting({
+    key: 'profile',
+    kind: 'enum',
+    schema: z.enum(PROFILES),
+    allowed: `one of ${PROFILES.join(', ')}`,
+    description:
+      'Network profile. `testnet` allows many nodes on one loopback address (allow-list 127.0.0.1, no gossipsub IP-colocation penalty, DHT keeps private addresses).',
+    default: 'default',
+  }),
+  setting({
+    key: 'log.level',
+    kind: 'enum',
+    schema: z.enum(LOG_LEVELS),
+    allowed: `one of ${LOG_LEVELS.join(', ')}`,
+    description: 'Lowest log level written.',
+    default: 'info',
+  }),
+  setting({
+    key: 'log.format',
+    kind: 'enum',
+    schema: z.enum(LOG_FORMATS),
+    allowed: `one of ${LOG_FORMATS.join(', ')}`,
+    description: '`auto` writes human-readable lines when stdout is a terminal and JSON lines otherwise.',
+    default: 'auto',
+  }),
+  setting({
+    key: 'p2p.listen',
+    kind: 'list',
+    schema: z.array(multiaddrString),
+    allowed: 'a list of multiaddrs, e.g. /ip4/0.0.0.0/tcp/9000',
+    description: 'Addresses the libp2p host listens on. Port 0 picks a free port.',
+    default: ['/ip4/0.0.0.0/tcp/9000'],
+  }),
+  setting({
+    key: 'p2p.announce',
+    kind: 'list',
+    schema: z.array(multiaddrString),
+    allowed: 'a list of multiaddrs',
+    description: 'Addresses advertised to peers instead of the listen addresses (e.g. behind NAT).',
+    default: [],
+  }),
+  setting({
+    key: 'p2p.bootstrap',
+    kind: 'list',
+    schema: z.array(multiaddrString.regex(/\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/, 'must end in /p2p/<peer id>')),
+    allowed: 'a list of multiaddrs ending in /p2p/<peer id>',
+    description: 'Peers dialled at start to join the federation.',
+    default: [],
+  }),
+  setting({
+    key: 'p2p.maxConnections',
+    kind: 'int',
+    schema: int(1, 100_000),
+    allowed: 'an integer from 1 to 100000',
+    description: 'Connections kept open at most; beyond this the connection manager prunes.',
+    default: 300,
+  }),
+  setting({
+    key: 'p2p.maxIncomingPendingConnections',
+    kind: 'int',
+    schema: int(1, 10_000),
+    allowed: 'an integer from 1 to 10000',
+    description: 'Inbound connections still upgrading (Noise, Yamux) at most.',
+    default: 10,
+  }),
+  setting({
+    key: 'p2p.inboundConnectionThreshold',
+    kind: 'int',
+    schema: int(1, 100_000),
+    allowed: 'an integer from 1 to 100000',
+    description: 'Inbound connections accepted per second from one IP (allow-listed addresses are exempt).',
+    default: 5,
+  }),
+  setting({
+    key: 'p2p.dialTimeoutMs',
+    kind: 'int',
+    schema: int(100, 600_000),
+    allowed: 'an integer from 100 to 600000 (milliseconds)',
+    description: 'How long one dial may take, including the Noise and Yamux upgrade.',
+    default: 10_000,
+  }),
+  setting({
+    key: 'p2p.allow',
+    kind: 'list',
+    schema: z.array(multiaddrString),
+    allowed: 'a list of multiaddr prefixes, e.g. /ip4/10.0.0.1',
+    description: 'Addresses never rate-limited or pruned by the connection manager.',
+    default: [],
+  }),
+  setting({
+    key: 'api.enabled',
+    kind: 'bool',
+    schema: z.boolean(),
+    allowed: 'true or false',
+    description: 'Serve the HTTP API (/health, /metrics, /v1/...).',
+    default: true,
+  }),
+  setting({
+    key: 'api.host',
+    kind: 'string',
+    schema: z.string().min(1),
+    allowed: 'an interface address such as 127.0.0.1, 0.0.0.0 or ::1',
+    description: 'Address the HTTP API binds to. Keep it on loopback unless a proxy guards it.',
+    default: '127.0.0.1',
+  }),
+  setting({
+    key: 'api.port',
+    kind: 'int',
+    schema: int(0, 65_535),
+    allowed: 'an integer from 0 to 65535 (0 picks a free port)',
+    description: 'Port of the HTTP API.',
+    default: 9100,
+  }),
+  setting({
+    key: 'api.bodyLimitBytes',
+    kind: 'int',
+    schema: int(1024, 64 * 1024 * 1024),
+    allowed: 'an integer from 1024 to 67108864',
+    description: 'Largest request body the API accepts; larger bodies get 413.',
+    default: 1024 * 1024,
+  }),
+  setting({
+    key: 'shutdown.timeoutMs',
+    kind: 'int',
+    schema: int(100, 600_000),
+    allowed: 'an integer from 100 to 600000 (milliseconds)',
+    description: 'How long a graceful shutdown may take before the process exits anyway.',
+    default: 10_000,
+  }),
+] as const satisfies readonly SettingSpec[];
+
+export interface NodeConfig {
+  profile: Profile;
+  log: { level: LogLevel; format: (typeof LOG_FORMATS)[number] };
+  p2p: {
+    listen: string[];
+    announce: string[];
+    bootstrap: string[];
+    maxConnections: number;
+    maxIncomingPendingConnections: number;
+    inboundConnectionThreshold: number;
+    dialTimeoutMs: number;
+    allow: string[];
+  };
+  api: { enabled: boolean; host: string; port: number; bodyLimitBytes: number };
+  shutdown: { timeoutMs: number };
+}
+
+export function findSetting(key: string): SettingSpec | undefined {
+  return SETTINGS.find((s) => s.key === key);
+}
+
+/** `p2p.maxConnections` -> `--p2p-max-connections` */
+export function flagName(key: string): string {
+  return `--${key.replace(/\./g, '-').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** `p2p.maxConnections` -> `BIZRA_P2P_MAX_CONNECTIONS` */
+export function envName(key: string): string {
+  return `BIZRA_${key
+    .replace(/\./g, '_')
+    .replace(/[A-Z]/g, (c) => `_${c}`)
+    .toUpperCase()}`;
+}
+
+/** The built-in defaults as a NodeConfig. */
+export function defaultConfig(): NodeConfig {
+  const out: Record<string, unknown> = {};
+  for (const s of SETTINGS) setPath(out, s.key, structuredClone(s.default));
+  return out as unknown as NodeConfig;
+}
+
+export function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let cur = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = cur[part];
+    if (typeof next !== 'object' || next === null) cur[part] = {};
+    cur = cur[part] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1] as string] = value;
+}

@@ -1,0 +1,109 @@
+/**
+ * One prom-client Registry per node, so several nodes in one process each
+ * report their own values. Names follow the README's table: `bizra_` prefix,
+ * `_total` counters, `_seconds` durations.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { VERSION } from '../version.ts';
+
+export interface NodeMetricsOptions {
+  /** Node.js process metrics (CPU, memory, event loop). A testnet turns them off for all but one node. */
+  processMetrics: boolean;
+}
+
+/** Live values read at scrape time; bound once the host exists. */
+export interface MetricSources {
+  peersConnected(): number;
+  meshPeers(): Record<string, number>;
+}
+
+export class NodeMetrics {
+  private sources: MetricSources | undefined;
+  readonly registry = new Registry();
+  readonly buildInfo: Gauge<'version' | 'node_version'>;
+  readonly nodeInfo: Gauge<'peer_id'>;
+  readonly startTime: Gauge;
+  readonly boots: Gauge;
+  readonly peersConnected: Gauge;
+  readonly gossipMeshPeers: Gauge<'topic'>;
+  readonly gossipReceived: Counter<'topic'>;
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route'>;
+  readonly healthCheck: Gauge<'check'>;
+
+  constructor(opts: NodeMetricsOptions) {
+    const registers = [this.registry];
+    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
+    this.buildInfo = new Gauge({
+      name: 'bizra_build_info',
+      help: 'Always 1; labels carry the bizra and Node.js versions.',
+      labelNames: ['version', 'node_version'],
+      registers,
+    });
+    this.buildInfo.set({ version: VERSION, node_version: process.versions.node }, 1);
+    this.nodeInfo = new Gauge({
+      name: 'bizra_node_info',
+      help: "Always 1; the label carries this node's libp2p peer id.",
+      labelNames: ['peer_id'],
+      registers,
+    });
+    this.startTime = new Gauge({
+      name: 'bizra_node_start_time_seconds',
+      help: 'Unix time at which this node started.',
+      registers,
+    });
+    this.boots = new Gauge({
+      name: 'bizra_node_boots',
+      help: 'How many times this data dir has been started, including this start.',
+      registers,
+    });
+    const self = this;
+    this.peersConnected = new Gauge({
+      name: 'bizra_peers_connected',
+      help: 'Peers with at least one open libp2p connection.',
+      registers,
+      collect() {
+        this.set(self.sources?.peersConnected() ?? 0);
+      },
+    });
+    this.gossipMeshPeers = new Gauge({
+      name: 'bizra_gossip_mesh_peers',
+      help: "Peers in this node's gossipsub mesh, by topic.",
+      labelNames: ['topic'],
+      registers,
+      collect() {
+        for (const [topic, n] of Object.entries(self.sources?.meshPeers() ?? {})) this.set({ topic }, n);
+      },
+    });
+    this.gossipReceived = new Counter({
+      name: 'bizra_gossip_messages_received_total',
+      help: 'Gossipsub messages delivered to this node, by topic.',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: 'bizra_http_requests_total',
+      help: 'HTTP API requests answered, by method, route and status code.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: 'bizra_http_request_duration_seconds',
+      help: 'HTTP API request handling time.',
+      labelNames: ['method', 'route'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.healthCheck = new Gauge({
+      name: 'bizra_health_check_ok',
+      help: '1 when the named health check passed at the last /health, 0 when it failed.',
+      labelNames: ['check'],
+      registers,
+    });
+  }
+
+  /** Connects the scrape-time gauges to a running node; `undefined` unbinds (reads as 0). */
+  bindSources(sources: MetricSources | undefined): void {
+    this.sources = sources;
+  }
+}

@@ -1,0 +1,362 @@
+/**
+ * One BIZRA node: data dir lock, LevelDB store, libp2p host, metrics and HTTP
+ * API, composed in the order they must start and stopped in reverse. Nothing
+ * here is module-level state, so a testnet runs hundreds of these in one
+ * process.
+ */
+import { mkdirSync } from 'node:fs';
+import type { PeerId } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import { FEDERATION_TOPIC } from '../protocol/topics.ts';
+import { type ApiServer, createApiServer } from './api/server.ts';
+import type { NodeConfig } from './config/schema.ts';
+import { EventLoopLagMonitor } from './event-loop-lag.ts';
+import { type GpuInfo, probeGpus } from './gpu.ts';
+import { type HealthReport, runHealthChecks } from './health.ts';
+import type { NodeIdentity } from './identity.ts';
+import { acquireLock, type DataDirLock } from './lock.ts';
+import type { Logger } from './log.ts';
+import { NodeMetrics } from './metrics/node-metrics.ts';
+import { createHost, type Host } from './p2p/host.ts';
+import { layoutOf } from './paths.ts';
+import { type BootRecord, Store } from './store/store.ts';
+import { VERSION } from './version.ts';
+
+export interface NodeOptions {
+  config: NodeConfig;
+  dataDir: string;
+  /** Node.js process metrics in this node's registry (one per process is enough in a testnet). */
+  processMetrics?: boolean;
+  /** Ask nvidia-smi for GPUs at start (off in testnets: one answer serves the whole process). */
+  probeGpu?: boolean;
+  /** Time after start during which a node with bootstrap peers but none connected still counts as healthy. */
+  peerGraceMs?: number;
+  /** Event-loop lag above which /health fails. */
+  maxEventLoopLagMs?: number;
+}
+
+export interface NodeModules {
+  identity: NodeIdentity;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface PeerView {
+  peerId: string;
+  addresses: string[];
+  direction: 'inbound' | 'outbound';
+  openedAt: string;
+  connections: number;
+}
+
+export interface NodeInfo {
+  peerId: string;
+  publicKey: string;
+  version: string;
+  profile: string;
+  listenAddresses: string[];
+  startedAt: string;
+  uptimeSeconds: number;
+  boots: number;
+  dataDir: string;
+  gpus: GpuInfo[];
+}
+
+export class NodeError extends Error {
+  override readonly name = 'NodeError';
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+type State = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+export class BizraNode {
+  readonly config: NodeConfig;
+  readonly dataDir: string;
+  readonly identity: NodeIdentity;
+  readonly metrics: NodeMetrics;
+  readonly host: Host;
+  readonly store: Store;
+  readonly api: ApiServer | undefined;
+  private readonly log: Logger;
+  private readonly lock: DataDirLock;
+  private readonly now: () => Date;
+  private readonly lag = new EventLoopLagMonitor();
+  private readonly opts: Required<Omit<NodeOptions, 'config' | 'dataDir'>>;
+  private state: State = 'created';
+  private startedAt: Date | undefined;
+  private boot: BootRecord | undefined;
+  private gpus: GpuInfo[] = [];
+
+  private constructor(
+    opts: NodeOptions,
+    modules: NodeModules,
+    parts: { lock: DataDirLock; store: Store; host: Host; metrics: NodeMetrics },
+  ) {
+    this.config = opts.config;
+    this.dataDir = opts.dataDir;
+    this.identity = modules.identity;
+    this.now = modules.now ?? (() => new Date());
+    this.log = modules.logger;
+    this.lock = parts.lock;
+    this.store = parts.store;
+    this.host = parts.host;
+    this.metrics = parts.metrics;
+    this.opts = {
+      processMetrics: opts.processMetrics ?? true,
+      probeGpu: opts.probeGpu ?? true,
+      peerGraceMs: opts.peerGraceMs ?? 30_000,
+      maxEventLoopLagMs: opts.maxEventLoopLagMs ?? 1_000,
+    };
+    this.api = opts.config.api.enabled
+      ? createApiServer(
+          { host: opts.config.api.host, port: opts.config.api.port, bodyLimitBytes: opts.config.api.bodyLimitBytes },
+          { node: this, metrics: this.metrics, logger: this.log.child({ module: 'api' }) },
+        )
+      : undefined;
+  }
+
+  /**
+   * Takes the data dir lock, opens the store and builds the libp2p host. On any
+   * failure everything already taken is given back, so a refused start leaves
+   * nothing behind.
+   */
+  static async create(opts: NodeOptions, modules: NodeModules): Promise<BizraNode> {
+    const layout = layoutOf(opts.dataDir);
+    mkdirSync(layout.root, { recursive: true, mode: 0o700 });
+    const lock = acquireLock(layout.lockFile);
+    let store: Store | undefined;
+    try {
+      store = await Store.open(layout.dbDir);
+      const metrics = new NodeMetrics({ processMetrics: opts.processMetrics ?? true });
+      const host = await createHost(
+        { p2p: opts.config.p2p, profile: opts.config.profile },
+        { privateKey: modules.identity.libp2pKey, registry: metrics.registry },
+      );
+      const logger = modules.logger.child({ peer: shortPeerId(modules.identity.peerId) });
+      return new BizraNode(opts, { ...modules, logger }, { lock, store, host, metrics });
+    } catch (err) {
+      await store?.close().catch(() => undefined);
+      lock.release();
+      throw err;
+    }
+  }
+
+  get peerId(): PeerId {
+    return this.identity.peerId;
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /** The API's bound address once started (port 0 resolves to the real port). */
+  get apiAddress(): { host: string; port: number } | undefined {
+    return this.api?.address();
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'created') throw new NodeError('BAD_STATE', `cannot start a node that is ${this.state}`);
+    this.state = 'starting';
+    try {
+      this.startedAt = this.now();
+      this.boot = await this.store.recordBoot(this.startedAt);
+      this.lag.start();
+      await this.host.start();
+      this.wirePubsub();
+      this.wireMetrics();
+      if (this.opts.probeGpu) this.gpus = await probeGpus();
+      if (this.api) await this.api.listen();
+      this.state = 'running';
+      this.log.info(
+        {
+          peerId: this.peerId.toString(),
+          listen: this.host.getMultiaddrs().map(String),
+          api: this.apiAddress ? `http://${formatHost(this.apiAddress.host)}:${this.apiAddress.port}` : 'disabled',
+          boot: this.boot.bootCount,
+        },
+        'node started',
+      );
+    } catch (err) {
+      this.log.error({ err }, 'start failed; releasing what was taken');
+      await this.stop();
+      throw err;
+    }
+  }
+
+  /**
+   * Stops in reverse order of start: API first (no new requests), then libp2p,
+   * then the store is flushed and closed, then the lock is released.
+   * Safe to call more than once.
+   */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    this.state = 'stopping';
+    const errors: unknown[] = [];
+    const step = async (what: string, fn: () => Promise<void> | void): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        errors.push(err);
+        this.log.error({ err }, `error while stopping ${what}`);
+      }
+    };
+    await step('api', () => this.api?.close());
+    await step('libp2p', () => this.host.stop());
+    this.lag.stop();
+    await step('store', () => this.store.close());
+    await step('lock', () => this.lock.release());
+    this.state = 'stopped';
+    this.log.info('node stopped');
+    if (errors.length > 0) throw new AggregateError(errors, 'node stopped with errors');
+  }
+
+  info(): NodeInfo {
+    const startedAt = this.startedAt ?? this.now();
+    return {
+      peerId: this.peerId.toString(),
+      publicKey: Buffer.from(this.identity.publicKey).toString('hex'),
+      version: VERSION,
+      profile: this.config.profile,
+      listenAddresses: this.host.getMultiaddrs().map(String),
+      startedAt: startedAt.toISOString(),
+      uptimeSeconds: Math.max(0, (this.now().getTime() - startedAt.getTime()) / 1000),
+      boots: this.boot?.bootCount ?? 0,
+      dataDir: this.dataDir,
+      gpus: this.gpus,
+    };
+  }
+
+  peers(): PeerView[] {
+    const byPeer = new Map<string, PeerView>();
+    for (const conn of this.host.getConnections()) {
+      const id = conn.remotePeer.toString();
+      const seen = byPeer.get(id);
+      if (seen) {
+        seen.connections++;
+        seen.addresses.push(conn.remoteAddr.toString());
+        continue;
+      }
+      byPeer.set(id, {
+        peerId: id,
+        addresses: [conn.remoteAddr.toString()],
+        direction: conn.direction,
+        openedAt: new Date(conn.timeline.open).toISOString(),
+        connections: 1,
+      });
+    }
+    return [...byPeer.values()].sort((a, b) => a.peerId.localeCompare(b.peerId));
+  }
+
+  /** Dials a peer by multiaddr (which must end in /p2p/<id>). */
+  async connect(address: string, signal?: AbortSignal): Promise<PeerView> {
+    let ma: ReturnType<typeof multiaddr>;
+    try {
+      ma = multiaddr(address);
+    } catch (err) {
+      throw new NodeError('BAD_MULTIADDR', `not a multiaddr: ${(err as Error).message}`);
+    }
+    const target = ma.getComponents().find((c) => c.name === 'p2p')?.value;
+    if (target === undefined) throw new NodeError('BAD_MULTIADDR', 'the multiaddr must end in /p2p/<peer id>');
+    if (target === this.peerId.toString()) throw new NodeError('SELF_DIAL', 'cannot connect to this node itself');
+    try {
+      await this.host.dial(ma, signal ? { signal } : {});
+    } catch (err) {
+      throw new NodeError('DIAL_FAILED', `could not connect to ${address}: ${(err as Error).message}`);
+    }
+    const view = this.peers().find((p) => p.peerId === target);
+    if (!view) throw new NodeError('DIAL_FAILED', `connected to ${address} but the connection closed at once`);
+    return view;
+  }
+
+  /** Closes every connection to a peer; false when there were none. */
+  async disconnect(peerId: string): Promise<boolean> {
+    let id: PeerId;
+    try {
+      id = peerIdFromString(peerId);
+    } catch (err) {
+      throw new NodeError('BAD_PEER_ID', `not a peer id: ${(err as Error).message}`);
+    }
+    if (this.host.getConnections(id).length === 0) return false;
+    await this.host.hangUp(id);
+    return true;
+  }
+
+  /** Publishes on a gossipsub topic this node is subscribed to. Returns how many peers it was sent to. */
+  async publish(topic: string, data: Uint8Array): Promise<number> {
+    const result = await this.host.services.pubsub.publish(topic, data);
+    return result.recipients.length;
+  }
+
+  /** Peers in this node's gossipsub mesh for a topic. */
+  meshPeers(topic: string = FEDERATION_TOPIC): number {
+    const pubsub = this.host.services.pubsub as unknown as { getMeshPeers?: (t: string) => string[] };
+    return pubsub.getMeshPeers?.(topic).length ?? 0;
+  }
+
+  async health(): Promise<HealthReport> {
+    const report = await runHealthChecks({
+      store: async () => {
+        await this.store.ping();
+        return { ok: true, detail: 'database answers' };
+      },
+      p2p: () => {
+        const addrs = this.host.getMultiaddrs().length;
+        const ok = this.host.status === 'started' && addrs > 0;
+        return { ok, detail: ok ? `listening on ${addrs} address(es)` : `libp2p is ${this.host.status}` };
+      },
+      peers: () => {
+        const connected = this.peers().length;
+        const uptime = this.now().getTime() - (this.startedAt?.getTime() ?? 0);
+        const needPeers = this.config.p2p.bootstrap.length > 0 && uptime > this.opts.peerGraceMs;
+        const ok = connected > 0 || !needPeers;
+        return {
+          ok,
+          detail: ok ? `${connected} peer(s) connected` : 'no peers connected and none of the bootstrap peers answered',
+        };
+      },
+      eventLoop: () => {
+        const lag = this.lag.lagMs;
+        const ok = lag <= this.opts.maxEventLoopLagMs;
+        return { ok, detail: `lag ${lag.toFixed(1)} ms (limit ${this.opts.maxEventLoopLagMs} ms)` };
+      },
+    });
+    for (const [name, result] of Object.entries(report.checks))
+      this.metrics.healthCheck.set({ check: name }, result.ok ? 1 : 0);
+    return report;
+  }
+
+  /** Subscribes to the federation topic and counts what arrives. */
+  private wirePubsub(): void {
+    const pubsub = this.host.services.pubsub;
+    pubsub.subscribe(FEDERATION_TOPIC);
+    pubsub.addEventListener('message', (evt) => {
+      this.metrics.gossipReceived.inc({ topic: evt.detail.topic });
+    });
+  }
+
+  /** Gauges read at scrape time from the live host. */
+  private wireMetrics(): void {
+    const m = this.metrics;
+    m.nodeInfo.set({ peer_id: this.peerId.toString() }, 1);
+    m.startTime.set((this.startedAt?.getTime() ?? 0) / 1000);
+    m.boots.set(this.boot?.bootCount ?? 0);
+    m.bindSources({
+      peersConnected: () => (this.running ? this.peers().length : 0),
+      meshPeers: () => ({ [FEDERATION_TOPIC]: this.running ? this.meshPeers() : 0 }),
+    });
+  }
+}
+
+export function shortPeerId(peerId: PeerId): string {
+  const s = peerId.toString();
+  return s.slice(-8);
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,85 @@
+/**
+ * Builds the libp2p host: TCP, Noise, Yamux, identify, ping, gossipsub and
+ * kad-dht, with the connection limits from the config and, for the testnet
+ * profile, the settings that let hundreds of nodes share 127.0.0.1.
+ */
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { bootstrap } from '@libp2p/bootstrap';
+import { gossipsub } from '@libp2p/gossipsub';
+import { identify } from '@libp2p/identify';
+import type { Ed25519PrivateKey } from '@libp2p/interface';
+import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht';
+import { ping } from '@libp2p/ping';
+import { prometheusMetrics } from '@libp2p/prometheus-metrics';
+import { tcp } from '@libp2p/tcp';
+import { createLibp2p } from 'libp2p';
+import type { Registry } from 'prom-client';
+import { DHT_PROTOCOL } from '../../protocol/topics.ts';
+import type { NodeConfig, Profile } from '../config/schema.ts';
+import { VERSION } from '../version.ts';
+
+export interface HostOptions {
+  p2p: NodeConfig['p2p'];
+  profile: Profile;
+}
+
+export interface HostModules {
+  privateKey: Ed25519PrivateKey;
+  /** The node's own registry; libp2p's metrics go there, not to the global one. */
+  registry?: Registry;
+}
+
+/** Loopback allow-list the testnet profile adds (the default limit is 5 inbound connections/s per IP). */
+const TESTNET_ALLOW = ['/ip4/127.0.0.1', '/ip6/::1'];
+
+export async function createHost(opts: HostOptions, modules: HostModules) {
+  const testnet = opts.profile === 'testnet';
+
+  return createLibp2p({
+    privateKey: modules.privateKey,
+    nodeInfo: { name: 'bizra', version: VERSION, userAgent: `bizra/${VERSION}` },
+    start: false,
+    addresses: { listen: opts.p2p.listen, announce: opts.p2p.announce },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery: opts.p2p.bootstrap.length > 0 ? [bootstrap({ list: opts.p2p.bootstrap })] : [],
+    connectionManager: {
+      maxConnections: opts.p2p.maxConnections,
+      maxIncomingPendingConnections: opts.p2p.maxIncomingPendingConnections,
+      inboundConnectionThreshold: opts.p2p.inboundConnectionThreshold,
+      dialTimeout: opts.p2p.dialTimeoutMs,
+      allow: [...opts.p2p.allow, ...(testnet ? TESTNET_ALLOW : [])],
+    },
+    // Metrics go to this node's registry. The plugin keeps a module-level name
+    // cache that it clears on construction, so nodes in one process must be
+    // created one after another (Node.create is awaited in sequence).
+    ...(modules.registry
+      ? {
+          metrics: prometheusMetrics({
+            registry: modules.registry,
+            collectDefaultMetrics: false,
+          }),
+        }
+      : {}),
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        // Our own liveness and payloads are signed at the application level;
+        // gossipsub's own signature still guards the envelope of each message.
+        allowPublishToZeroTopicPeers: true,
+        ...(testnet ? { scoreParams: { IPColocationFactorWeight: 0 } } : {}),
+      }),
+      dht: kadDHT({
+        protocol: DHT_PROTOCOL,
+        ...(testnet
+          ? { clientMode: false, peerInfoMapper: passthroughMapper }
+          : { peerInfoMapper: removePrivateAddressesMapper }),
+      }),
+    },
+  });
+}
+
+export type Host = Awaited<ReturnType<typeof createHost>>;

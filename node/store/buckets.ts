@@ -1,0 +1,25 @@
+/**
+ * The one registry of LevelDB key spaces. Every record lives in a sublevel
+ * named here. A bucket that is no longer used moves to RETIRED_BUCKETS and its
+ * name is never given to anything else, so old data can never be misread.
+ */
+export const Bucket = {
+  /** Schema version, creation time, boot counter. Keys are strings, values JSON. */
+  meta: 'meta',
+} as const;
+
+export type BucketName = (typeof Bucket)[keyof typeof Bucket];
+
+/** Names once used and now retired. Never reuse one. */
+export const RETIRED_BUCKETS: readonly string[] = [];
+
+/** The on-disk layout version this build reads and writes. Bump it with a migration. */
+export const SCHEMA_VERSION = 1;
+
+/** Keys inside the meta bucket. */
+export const MetaKey = {
+  schemaVersion: 'schemaVersion',
+  createdAt: 'createdAt',
+  bootCount: 'bootCount',
+  lastBootAt: 'lastBootAt',
+} as const;

@@ -1,0 +1,8 @@
+/**
+ * Gossipsub topics and libp2p protocol ids, versioned so that an incompatible
+ * change gets a new name instead of confusing old peers.
+ */
+export const FEDERATION_TOPIC = 'bizra/federation/1';
+
+/** kad-dht protocol of our own, so BIZRA nodes never join the public IPFS DHT. */
+export const DHT_PROTOCOL = '/bizra/kad/1.0.0';

@@ -1,0 +1,114 @@
+/**
+ * Starts N BIZRA nodes in this process, each with its own data dir under one
+ * root, its own identity, registry and API port, and connects them into one
+ * gossip network. Used by `npm run testnet`, the benchmarks and the tests.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultConfig, type NodeConfig } from '../node/config/schema.ts';
+import { generateIdentity } from '../node/identity.ts';
+import type { Logger } from '../node/log.ts';
+import { BizraNode } from '../node/node.ts';
+
+export interface ClusterOptions {
+  peers: number;
+  /** Root for the nodes' data dirs; a fresh temp dir when absent (removed on stop). */
+  root?: string;
+  /** First API port; node i listens on apiBasePort + i. 0 lets the OS pick each port. */
+  apiBasePort?: number;
+  /** Serve the HTTP API on every node (default true). */
+  api?: boolean;
+  /** How many earlier nodes each node dials (default 6, gossipsub's D). */
+  degree?: number;
+  /** Seed for the choice of whom to dial, so a topology can be reproduced. */
+  seed?: number;
+  /** Changes applied to every node's config. */
+  tune?: (config: NodeConfig, index: number) => void;
+  onProgress?: (started: number, total: number) => void;
+}
+
+export interface Cluster {
+  readonly root: string;
+  readonly nodes: BizraNode[];
+  stop(): Promise<void>;
+}
+
+export async function startCluster(opts: ClusterOptions, modules: { logger: Logger }): Promise<Cluster> {
+  const ownRoot = opts.root === undefined;
+  const root = opts.root ?? mkdtempSync(join(tmpdir(), 'bizra-testnet-'));
+  const nodes: BizraNode[] = [];
+  const degree = opts.degree ?? 6;
+  const rand = mulberry32(opts.seed ?? 1);
+  const cluster: Cluster = {
+    root,
+    nodes,
+    async stop() {
+      // Stop in parallel: each node's stop is independent and mostly waiting on sockets.
+      await Promise.allSettled(nodes.map((n) => n.stop()));
+      if (ownRoot) rmSync(root, { recursive: true, force: true });
+    },
+  };
+  try {
+    for (let i = 0; i < opts.peers; i++) {
+      const config = testnetConfig(i, opts);
+      // Created one at a time: @libp2p/prometheus-metrics keeps a module-level
+      // name cache that each construction resets.
+      const node = await BizraNode.create(
+        { config, dataDir: join(root, `node-${String(i).padStart(3, '0')}`), processMetrics: i === 0, probeGpu: false },
+        { identity: await generateIdentity(), logger: modules.logger.child({ node: i }) },
+      );
+      nodes.push(node);
+      await node.start();
+      await dialEarlier(node, nodes, i, degree, rand);
+      opts.onProgress?.(i + 1, opts.peers);
+    }
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return cluster;
+}
+
+function testnetConfig(i: number, opts: ClusterOptions): NodeConfig {
+  const config = defaultConfig();
+  config.profile = 'testnet';
+  config.p2p.listen = ['/ip4/127.0.0.1/tcp/0'];
+  config.api.enabled = opts.api ?? true;
+  config.api.host = '127.0.0.1';
+  config.api.port = opts.apiBasePort ? opts.apiBasePort + i : 0;
+  opts.tune?.(config, i);
+  return config;
+}
+
+/** Node i dials up to `degree` distinct earlier nodes, chosen by the seeded PRNG. */
+async function dialEarlier(
+  node: BizraNode,
+  nodes: BizraNode[],
+  i: number,
+  degree: number,
+  rand: () => number,
+): Promise<void> {
+  const targets = new Set<number>();
+  const want = Math.min(degree, i);
+  while (targets.size < want) targets.add(Math.floor(rand() * i));
+  await Promise.all(
+    [...targets].map(async (t) => {
+      const peer = nodes[t] as BizraNode;
+      const addr = peer.host.getMultiaddrs()[0];
+      if (addr) await node.host.dial(addr);
+    }),
+  );
+}
+
+/** A small seeded PRNG (Mulberry32): reproducible topologies without Math.random. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -54,7 +54,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.exit(1);
       }
     }
-    process.stderr.write(`\n${sig}: stopping ${args.peers} node(s) (send it again to exit at once)\n`);
+    process.stderr.write(`\n${sig}: stopping the nodes (send it again to exit at once)\n`);
     stopping.abort();
   };
   process.on('SIGINT', onSignal);

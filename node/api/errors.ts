@@ -34,6 +34,12 @@ export function installErrorHandlers(app: FastifyInstance, log: Logger): void {
         );
     }
     const status = err.statusCode ?? 500;
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const type = request.headers['content-type'] ?? '(none)';
+      return reply
+        .status(415)
+        .send(errorBody('UNSUPPORTED_MEDIA_TYPE', `content-type ${type} is not accepted here; send application/json`));
+    }
     if (status >= 400 && status < 500) {
       const code = FASTIFY_CODES[err.code] ?? (err instanceof SyntaxError ? 'BAD_JSON' : 'BAD_REQUEST');
       return reply.status(status).send(errorBody(code, err.message));

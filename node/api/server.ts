@@ -2,6 +2,7 @@
  * The HTTP API (fastify): /health, /metrics and the versioned /v1 routes.
  * Requests are validated against JSON schemas; every error is a JSON body.
  */
+import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../log.ts';
 import type { NodeMetrics } from '../metrics/node-metrics.ts';
@@ -33,11 +34,10 @@ export function createApiServer(opts: ApiOptions, modules: ApiModules): ApiServe
   const app = Fastify({
     logger: false,
     bodyLimit: opts.bodyLimitBytes,
-    // Unknown body fields are refused, not silently dropped.
-    ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: 'array' } },
     return503OnClosing: true,
     forceCloseConnections: true,
   });
+  installValidators(app);
   installErrorHandlers(app, modules.logger);
   installRequestMetrics(app, modules.metrics);
   registerOpsRoutes(app, modules);
@@ -56,6 +56,18 @@ export function createApiServer(opts: ApiOptions, modules: ApiModules): ApiServe
     },
     address: () => bound,
   };
+}
+
+/**
+ * Bodies are validated strictly (42 is not the string "42"; unknown fields are
+ * refused, not dropped). Query strings and path parameters arrive as text, so
+ * their validator coerces ("10" becomes 10 for an integer parameter).
+ */
+function installValidators(app: FastifyInstance): void {
+  const common = { removeAdditional: false, useDefaults: true, allErrors: false } as const;
+  const strict = new Ajv({ ...common, coerceTypes: false });
+  const coercing = new Ajv({ ...common, coerceTypes: 'array' });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
 }
 
 function installRequestMetrics(app: FastifyInstance, metrics: NodeMetrics): void {

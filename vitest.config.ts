@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['{node,protocol,consensus,governance,sim,proto,scripts,testnet}/**/*.test.ts'],
+    pool: 'forks',
+    // Networked tests start real libp2p nodes and child processes; on a busy
+    // 2-core machine they need room. Speed is measured by benchmarks, not here.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});

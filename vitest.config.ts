@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['{node,protocol,consensus,governance,sim,proto,scripts,testnet}/**/*.test.ts'],
     pool: 'forks',
+    // The JSON report is what .ci/run counts; the default reporter is for people.
+    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
     // Networked tests start real libp2p nodes and child processes; on a busy
     // 2-core machine they need room. Speed is measured by benchmarks, not here.
     testTimeout: 60_000,

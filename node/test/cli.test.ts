@@ -1,0 +1,225 @@
+/**
+ * The `bizra` command as an operator runs it: real child processes, a temp
+ * data dir, signals. Each daemon gets its own free API port.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers.ts';
+
+const BIN = fileURLToPath(new URL('../bin/bizra.js', import.meta.url));
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BIZRA_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+function run(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: cleanEnv(env), timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+    });
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+interface Daemon {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `bizra start` and resolves once it has logged that it started. */
+async function startDaemon(dataDir: string, apiPort: number): Promise<Daemon> {
+  const args = ['start', '--data-dir', dataDir, '--api-port', String(apiPort), '--p2p-listen', '/ip4/127.0.0.1/tcp/0'];
+  const child = spawn(process.execPath, [BIN, ...args, '--log-format', 'json'], { env: cleanEnv() });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  while (!out.includes('"msg":"node started"')) {
+    if (child.exitCode !== null) throw new Error(`daemon exited early (${child.exitCode}): ${out}`);
+    if (Date.now() > deadline) throw new Error(`daemon did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { child, output: () => out, exited };
+}
+
+describe('bizra CLI', () => {
+  const dirs: Array<() => void> = [];
+  const daemons: Daemon[] = [];
+  afterEach(() => {
+    for (const d of daemons.splice(0)) d.child.kill('SIGKILL');
+  });
+  afterAll(() => {
+    for (const c of dirs.splice(0)) c();
+  });
+  const dataDir = () => {
+    const t = tempDir('bizra-cli-');
+    dirs.push(t.cleanup);
+    return join(t.path, 'data');
+  };
+
+  it('init, start, status, SIGTERM, restart with the same peer id', async () => {
+    const dir = dataDir();
+    const init = await run(['init', '--data-dir', dir, '--json']);
+    expect(init.code).toBe(0);
+    const { peerId, createdKey } = JSON.parse(init.stdout);
+    expect(createdKey).toBe(true);
+    expect(peerId).toMatch(/^12D3KooW/);
+
+    // init again keeps the identity
+    const again = JSON.parse((await run(['init', '--data-dir', dir, '--json'])).stdout);
+    expect(again).toMatchObject({ peerId, createdKey: false });
+
+    const id = JSON.parse((await run(['id', '--data-dir', dir, '--json'])).stdout);
+    expect(id.peerId).toBe(peerId);
+    expect(id.publicKey).toMatch(/^[0-9a-f]{64}$/);
+
+    const port = await freePort();
+    const first = await startDaemon(dir, port);
+    daemons.push(first);
+    const status = await run(['status', '--api-port', String(port), '--json']);
+    expect(status.code).toBe(0);
+    const body = JSON.parse(status.stdout);
+    expect(body.health.status).toBe('ok');
+    expect(body.node.peerId).toBe(peerId);
+    expect(body.node.boots).toBe(1);
+    const human = await run(['status', '--api-url', `http://127.0.0.1:${port}`]);
+    expect(human.stdout).toMatch(/^status: {3}ok$/m);
+
+    const peers = await run(['peers', '--api-port', String(port)]);
+    expect(peers.stdout.trim()).toBe('no peers connected');
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain('"msg":"node stopped"');
+    expect(existsSync(join(dir, 'bizra.lock'))).toBe(false);
+
+    const second = await startDaemon(dir, port);
+    daemons.push(second);
+    const after = JSON.parse((await run(['status', '--api-port', String(port), '--json'])).stdout);
+    expect(after.node.peerId).toBe(peerId);
+    // The boot counter was written before the first SIGTERM and survived it.
+    expect(after.node.boots).toBe(2);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('refuses a second daemon on a locked data dir', async () => {
+    const dir = dataDir();
+    const daemon = await startDaemon(dir, await freePort());
+    daemons.push(daemon);
+    const second = await run(['start', '--data-dir', dir, '--api-port', String(await freePort())]);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/data dir is in use: another bizra daemon \(pid \d+/);
+    expect(second.stderr).not.toMatch(/\n\s+at /);
+    // The first one is unharmed.
+    expect(daemon.child.exitCode).toBeNull();
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+  });
+
+  it('a daemon killed with SIGKILL leaves a stale lock that the next start takes over', async () => {
+    const dir = dataDir();
+    const port = await freePort();
+    const daemon = await startDaemon(dir, port);
+    daemon.child.kill('SIGKILL');
+    await daemon.exited;
+    expect(existsSync(join(dir, 'bizra.lock'))).toBe(true);
+    const next = await startDaemon(dir, port);
+    daemons.push(next);
+    const status = JSON.parse((await run(['status', '--api-port', String(port), '--json'])).stdout);
+    expect(status.node.boots).toBe(2);
+  });
+
+  describe('bad input gets one clear line and exit code 2', () => {
+    const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
+      ['unknown flag', ['start', '--bogus'], {}, /unknown option '--bogus'/],
+      ['misspelt flag', ['start', '--api-prot', '1'], {}, /unknown option '--api-prot'[\s\S]*Did you mean --api-port\?/],
+      ['bad flag value', ['start', '--api-port', 'abc'], {}, /invalid value for api\.port \(from flag --api-port\): "abc"; expected an integer from 0 to 65535/],
+      ['bad env value', ['start'], { BIZRA_LOG_LEVEL: 'loud' }, /invalid value for log\.level \(from environment variable BIZRA_LOG_LEVEL\)/],
+      ['unknown command', ['strat'], {}, /unknown command 'strat'[\s\S]*Did you mean start\?/],
+      ['missing argument', ['peers', 'connect'], {}, /missing required argument 'multiaddr'/],
+    ];
+    for (const [name, args, env, message] of cases) {
+      it(name, async () => {
+        const dir = dataDir();
+        const res = await run([...args, ...(args[0] === 'start' ? ['--data-dir', dir] : [])], env);
+        expect(res.code).toBe(2);
+        expect(res.stderr).toMatch(message);
+        expect(res.stderr).not.toMatch(/\n\s+at /);
+      });
+    }
+
+    it('a bad config file names the key and the file', async () => {
+      const dir = dataDir();
+      await run(['init', '--data-dir', dir]);
+      writeFileSync(join(dir, 'config.toml'), '[api]\nport = "nine"\n');
+      const res = await run(['start', '--data-dir', dir]);
+      expect(res.code).toBe(2);
+      expect(res.stderr).toMatch(/invalid value for api\.port \(from .*config\.toml\): "nine"/);
+      writeFileSync(join(dir, 'config.toml'), '[p2p]\nlisen = []\n');
+      const unknown = await run(['config', 'show', '--data-dir', dir]);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/unknown setting p2p\.lisen/);
+    });
+  });
+
+  it('status without a daemon exits 3 and says so', async () => {
+    const res = await run(['status', '--api-port', String(await freePort())]);
+    expect(res.code).toBe(3);
+    expect(res.stderr).toMatch(/no bizra daemon answers at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+  });
+
+  it('every command has --help', async () => {
+    const commands = [[], ['init'], ['start'], ['status'], ['peers'], ['peers', 'connect'], ['peers', 'disconnect'], ['id'], ['config', 'show'], ['version']];
+    for (const cmd of commands) {
+      const res = await run([...cmd, '--help']);
+      expect(res.code, cmd.join(' ')).toBe(0);
+      expect(res.stdout).toMatch(new RegExp(`^Usage: ${['bizra', ...cmd].join(' ')} `, 'm'));
+    }
+    const start = await run(['start', '--help']);
+    expect(start.stdout).toContain('--p2p-max-connections');
+    expect(start.stdout).toContain('BIZRA_API_PORT');
+  });
+
+  it('config show reports where each setting came from', async () => {
+    const dir = dataDir();
+    await run(['init', '--data-dir', dir]);
+    writeFileSync(join(dir, 'config.toml'), '[api]\nport = 9200\n');
+    const res = await run(['config', 'show', '--data-dir', dir, '--log-level', 'debug', '--json'], { BIZRA_PROFILE: 'testnet' });
+    expect(res.code).toBe(0);
+    const body = JSON.parse(res.stdout);
+    expect(body.config.api.port).toBe(9200);
+    expect(body.sources).toMatchObject({ 'api.port': 'file', 'log.level': 'flag', profile: 'env', 'api.host': 'default' });
+  });
+
+  it('version prints the package version', async () => {
+    const res = await run(['version', '--json']);
+    expect(JSON.parse(res.stdout).version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});

@@ -166,8 +166,12 @@ async function oneRun(run: number, args: StartupArgs): Promise<RunResult> {
     }
     const t1 = performance.now();
     child.kill('SIGTERM');
-    const timeout = delay(args.timeout * 1000).then(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, args.timeout * 1000, undefined);
+    });
     const done = await Promise.race([exit, timeout]);
+    clearTimeout(timer);
     if (done === undefined) throw new Error(`did not exit within ${args.timeout} s of SIGTERM`);
     result.shutdownMs = performance.now() - t1;
     result.exitCode = done.code;

@@ -159,9 +159,24 @@ describe('bizra CLI', () => {
   describe('bad input gets one clear line and exit code 2', () => {
     const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
       ['unknown flag', ['start', '--bogus'], {}, /unknown option '--bogus'/],
-      ['misspelt flag', ['start', '--api-prot', '1'], {}, /unknown option '--api-prot'[\s\S]*Did you mean --api-port\?/],
-      ['bad flag value', ['start', '--api-port', 'abc'], {}, /invalid value for api\.port \(from flag --api-port\): "abc"; expected an integer from 0 to 65535/],
-      ['bad env value', ['start'], { BIZRA_LOG_LEVEL: 'loud' }, /invalid value for log\.level \(from environment variable BIZRA_LOG_LEVEL\)/],
+      [
+        'misspelt flag',
+        ['start', '--api-prot', '1'],
+        {},
+        /unknown option '--api-prot'[\s\S]*Did you mean --api-port\?/,
+      ],
+      [
+        'bad flag value',
+        ['start', '--api-port', 'abc'],
+        {},
+        /invalid value for api\.port \(from flag --api-port\): "abc"; expected an integer from 0 to 65535/,
+      ],
+      [
+        'bad env value',
+        ['start'],
+        { BIZRA_LOG_LEVEL: 'loud' },
+        /invalid value for log\.level \(from environment variable BIZRA_LOG_LEVEL\)/,
+      ],
       ['unknown command', ['strat'], {}, /unknown command 'strat'[\s\S]*Did you mean start\?/],
       ['missing argument', ['peers', 'connect'], {}, /missing required argument 'multiaddr'/],
     ];
@@ -196,7 +211,18 @@ describe('bizra CLI', () => {
   });
 
   it('every command has --help', async () => {
-    const commands = [[], ['init'], ['start'], ['status'], ['peers'], ['peers', 'connect'], ['peers', 'disconnect'], ['id'], ['config', 'show'], ['version']];
+    const commands = [
+      [],
+      ['init'],
+      ['start'],
+      ['status'],
+      ['peers'],
+      ['peers', 'connect'],
+      ['peers', 'disconnect'],
+      ['id'],
+      ['config', 'show'],
+      ['version'],
+    ];
     for (const cmd of commands) {
       const res = await run([...cmd, '--help']);
       expect(res.code, cmd.join(' ')).toBe(0);
@@ -211,11 +237,18 @@ describe('bizra CLI', () => {
     const dir = dataDir();
     await run(['init', '--data-dir', dir]);
     writeFileSync(join(dir, 'config.toml'), '[api]\nport = 9200\n');
-    const res = await run(['config', 'show', '--data-dir', dir, '--log-level', 'debug', '--json'], { BIZRA_PROFILE: 'testnet' });
+    const res = await run(['config', 'show', '--data-dir', dir, '--log-level', 'debug', '--json'], {
+      BIZRA_PROFILE: 'testnet',
+    });
     expect(res.code).toBe(0);
     const body = JSON.parse(res.stdout);
     expect(body.config.api.port).toBe(9200);
-    expect(body.sources).toMatchObject({ 'api.port': 'file', 'log.level': 'flag', profile: 'env', 'api.host': 'default' });
+    expect(body.sources).toMatchObject({
+      'api.port': 'file',
+      'log.level': 'flag',
+      profile: 'env',
+      'api.host': 'default',
+    });
   });
 
   it('version prints the package version', async () => {

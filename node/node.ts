@@ -5,7 +5,7 @@
  * process.
  */
 import { mkdirSync } from 'node:fs';
-import type { PeerId } from '@libp2p/interface';
+import type { Peer, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import { FEDERATION_TOPIC } from '../protocol/topics.ts';
@@ -72,6 +72,9 @@ export class NodeError extends Error {
   }
 }
 
+/** Peer-store metadata key: when we last opened a connection to the peer (ms since epoch, decimal text). */
+const LAST_CONNECTED = 'bizra/last-connected';
+
 type State = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 export class BizraNode {
@@ -91,6 +94,8 @@ export class BizraNode {
   private startedAt: Date | undefined;
   private boot: BootRecord | undefined;
   private gpus: GpuInfo[] = [];
+  /** Aborts background work (reconnect dials) when the node stops. */
+  private readonly lifetime = new AbortController();
 
   private constructor(
     opts: NodeOptions,
@@ -135,7 +140,7 @@ export class BizraNode {
       const metrics = new NodeMetrics({ processMetrics: opts.processMetrics ?? true });
       const host = await createHost(
         { p2p: opts.config.p2p, profile: opts.config.profile },
-        { privateKey: modules.identity.libp2pKey, registry: metrics.registry },
+        { privateKey: modules.identity.libp2pKey, registry: metrics.registry, datastore: store.libp2pDatastore() },
       );
       const logger = modules.logger.child({ peer: shortPeerId(modules.identity.peerId) });
       return new BizraNode(opts, { ...modules, logger }, { lock, store, host, metrics });
@@ -169,9 +174,11 @@ export class BizraNode {
       await this.host.start();
       this.wirePubsub();
       this.wireMetrics();
+      this.rememberPeers();
       if (this.opts.probeGpu) this.gpus = await probeGpus();
       if (this.api) await this.api.listen();
       this.state = 'running';
+      void this.reconnectKnownPeers();
       this.log.info(
         {
           peerId: this.peerId.toString(),
@@ -205,6 +212,7 @@ export class BizraNode {
         this.log.error({ err }, `error while stopping ${what}`);
       }
     };
+    this.lifetime.abort();
     await step('api', () => this.api?.close());
     await step('libp2p', () => this.host.stop());
     this.lag.stop();
@@ -337,6 +345,36 @@ export class BizraNode {
     pubsub.addEventListener('message', (evt) => {
       this.metrics.gossipReceived.inc({ topic: evt.detail.topic });
     });
+  }
+
+  /** Stamps each peer we connect to in the (persisted) peer store, for reconnecting after a restart. */
+  private rememberPeers(): void {
+    this.host.addEventListener('connection:open', (evt) => {
+      const stamp = new TextEncoder().encode(String(this.now().getTime()));
+      this.host.peerStore
+        .merge(evt.detail.remotePeer, { metadata: { [LAST_CONNECTED]: stamp } })
+        .catch((err: unknown) => this.log.debug({ err }, 'could not record peer'));
+    });
+  }
+
+  /** Dials the peers most recently connected in earlier runs; runs in the background after start. */
+  private async reconnectKnownPeers(): Promise<void> {
+    const limit = this.config.p2p.reconnectPeers;
+    if (limit === 0) return;
+    const lastConnected = (peer: Peer) => Number(new TextDecoder().decode(peer.metadata.get(LAST_CONNECTED)));
+    try {
+      const known = (await this.host.peerStore.all())
+        .filter((p) => p.addresses.length > 0 && p.metadata.has(LAST_CONNECTED) && !p.id.equals(this.peerId))
+        .sort((a, b) => lastConnected(b) - lastConnected(a))
+        .slice(0, limit);
+      if (known.length === 0) return;
+      const signal = AbortSignal.any([this.lifetime.signal, AbortSignal.timeout(this.config.p2p.dialTimeoutMs)]);
+      const results = await Promise.allSettled(known.map((p) => this.host.dial(p.id, { signal })));
+      const ok = results.filter((r) => r.status === 'fulfilled').length;
+      this.log.info({ tried: known.length, connected: ok }, 'reconnected to peers from earlier runs');
+    } catch (err) {
+      if (!this.lifetime.signal.aborted) this.log.warn({ err }, 'reconnecting to known peers failed');
+    }
   }
 
   /** Gauges read at scrape time from the live host. */

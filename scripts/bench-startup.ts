@@ -49,6 +49,7 @@ export interface BenchStartupReport {
 
 const DEFAULT_BIN = fileURLToPath(new URL('../node/bin/bizra.js', import.meta.url));
 const POLL_MS = 10;
+const round1 = (n: number) => Math.round(n * 10) / 10;
 
 function program(): Command {
   return new Command('bench:startup')
@@ -88,8 +89,7 @@ export function summarize(values: readonly number[]): Summary | null {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   const median = s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-  const r = (n: number) => Math.round(n * 10) / 10;
-  return { min: r(s[0] as number), median: r(median), max: r(s[s.length - 1] as number) };
+  return { min: round1(s[0] as number), median: round1(median), max: round1(s[s.length - 1] as number) };
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -161,7 +161,7 @@ async function oneRun(run: number, args: StartupArgs): Promise<RunResult> {
         throw new Error(`exited before it was healthy (code ${child.exitCode}, signal ${child.signalCode})`);
       }
       if (performance.now() > deadline) throw new Error(`not healthy within ${args.timeout} s`);
-      if (await healthy(port)) result.healthyMs = performance.now() - t0;
+      if (await healthy(port)) result.healthyMs = round1(performance.now() - t0);
       else await delay(POLL_MS);
     }
     const t1 = performance.now();
@@ -173,7 +173,7 @@ async function oneRun(run: number, args: StartupArgs): Promise<RunResult> {
     const done = await Promise.race([exit, timeout]);
     clearTimeout(timer);
     if (done === undefined) throw new Error(`did not exit within ${args.timeout} s of SIGTERM`);
-    result.shutdownMs = performance.now() - t1;
+    result.shutdownMs = round1(performance.now() - t1);
     result.exitCode = done.code;
     result.signal = done.signal;
     if (done.code !== 0) throw new Error(`exited with code ${done.code} (signal ${done.signal}) after SIGTERM`);

@@ -114,6 +114,15 @@ export const SETTINGS = [
     default: 10_000,
   }),
   setting({
+    key: 'p2p.reconnectPeers',
+    kind: 'int',
+    schema: int(0, 1000),
+    allowed: 'an integer from 0 to 1000',
+    description:
+      'At start, dial up to this many peers remembered from earlier runs (most recently connected first), so a restarted node rejoins without bootstrap peers. 0 turns it off. (kad-dht separately re-pings the DHT peers it kept in the persisted peer store.)',
+    default: 20,
+  }),
+  setting({
     key: 'p2p.allow',
     kind: 'list',
     schema: z.array(multiaddrString),
@@ -174,6 +183,7 @@ export interface NodeConfig {
     maxIncomingPendingConnections: number;
     inboundConnectionThreshold: number;
     dialTimeoutMs: number;
+    reconnectPeers: number;
     allow: string[];
   };
   api: { enabled: boolean; host: string; port: number; bodyLimitBytes: number };

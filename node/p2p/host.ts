@@ -13,6 +13,7 @@ import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p
 import { ping } from '@libp2p/ping';
 import { prometheusMetrics } from '@libp2p/prometheus-metrics';
 import { tcp } from '@libp2p/tcp';
+import type { Datastore } from 'interface-datastore';
 import { createLibp2p } from 'libp2p';
 import type { Registry } from 'prom-client';
 import { DHT_PROTOCOL } from '../../protocol/topics.ts';
@@ -26,6 +27,8 @@ export interface HostOptions {
 
 export interface HostModules {
   privateKey: Ed25519PrivateKey;
+  /** Where libp2p keeps its peer store; in memory when absent. */
+  datastore?: Datastore;
   /** The node's own registry; libp2p's metrics go there, not to the global one. */
   registry?: Registry;
 }
@@ -38,6 +41,7 @@ export async function createHost(opts: HostOptions, modules: HostModules) {
 
   return createLibp2p({
     privateKey: modules.privateKey,
+    ...(modules.datastore ? { datastore: modules.datastore } : {}),
     nodeInfo: { name: 'bizra', version: VERSION, userAgent: `bizra/${VERSION}` },
     start: false,
     addresses: { listen: opts.p2p.listen, announce: opts.p2p.announce },

@@ -6,6 +6,8 @@
 export const Bucket = {
   /** Schema version, creation time, boot counter. Keys are strings, values JSON. */
   meta: 'meta',
+  /** libp2p's datastore: the peer store (addresses, protocols, keys) and DHT records. */
+  libp2p: 'libp2p',
 } as const;
 
 export type BucketName = (typeof Bucket)[keyof typeof Bucket];

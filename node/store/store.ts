@@ -4,6 +4,7 @@
  * multi-key write. Open failures become StoreErrors with a message an operator
  * can act on.
  */
+import { LevelDatastore } from 'datastore-level';
 import { Level } from 'level';
 import { Bucket, MetaKey, SCHEMA_VERSION } from './buckets.ts';
 
@@ -103,6 +104,17 @@ export class Store {
       value,
     }));
     await this.db.batch(ops, { sync: true });
+  }
+
+  /**
+   * A libp2p datastore over the `libp2p` bucket, so the peer store survives a
+   * restart. Closing it is a no-op: the store owns the database.
+   */
+  libp2pDatastore(): LevelDatastore {
+    const sub = this.db.sublevel<string, Uint8Array>(Bucket.libp2p, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    const ds = new LevelDatastore(sub as unknown as Level<string, Uint8Array>);
+    ds.close = async () => undefined;
+    return ds;
   }
 
   /** A cheap read that proves the database answers; used by /health. */

@@ -167,32 +167,47 @@ export class BizraNode {
   async start(): Promise<void> {
     if (this.state !== 'created') throw new NodeError('BAD_STATE', `cannot start a node that is ${this.state}`);
     this.state = 'starting';
+    // stop() may be called while start() awaits (a signal during start-up);
+    // each step checks, so a stopped node is never brought back to running.
+    const step = async <T>(work: () => Promise<T> | T): Promise<T> => {
+      if (this.state !== 'starting') throw new NodeError('STOPPED', 'the node was stopped while it was starting');
+      return work();
+    };
     try {
       this.startedAt = this.now();
-      this.boot = await this.store.recordBoot(this.startedAt);
+      this.boot = await step(() => this.store.recordBoot(this.startedAt as Date));
       this.lag.start();
-      await this.host.start();
-      this.wirePubsub();
-      this.wireMetrics();
-      this.rememberPeers();
-      if (this.opts.probeGpu) this.gpus = await probeGpus();
-      if (this.api) await this.api.listen();
+      await step(() => this.host.start());
+      await step(() => {
+        this.wirePubsub();
+        this.wireMetrics();
+        this.rememberPeers();
+      });
+      if (this.opts.probeGpu) this.gpus = await step(() => probeGpus());
+      if (this.api) await step(() => this.api?.listen());
+      await step(() => undefined);
       this.state = 'running';
-      void this.reconnectKnownPeers();
-      this.log.info(
-        {
-          peerId: this.peerId.toString(),
-          listen: this.host.getMultiaddrs().map(String),
-          api: this.apiAddress ? `http://${formatHost(this.apiAddress.host)}:${this.apiAddress.port}` : 'disabled',
-          boot: this.boot.bootCount,
-        },
-        'node started',
-      );
     } catch (err) {
+      if (this.state !== 'starting') {
+        // stop() was called meanwhile; whatever failed, failed because of it.
+        throw err instanceof NodeError && err.code === 'STOPPED'
+          ? err
+          : new NodeError('STOPPED', 'the node was stopped while it was starting');
+      }
       this.log.error({ err }, 'start failed; releasing what was taken');
       await this.stop();
       throw err;
     }
+    void this.reconnectKnownPeers();
+    this.log.info(
+      {
+        peerId: this.peerId.toString(),
+        listen: this.host.getMultiaddrs().map(String),
+        api: this.apiAddress ? `http://${formatHost(this.apiAddress.host)}:${this.apiAddress.port}` : 'disabled',
+        boot: this.boot?.bootCount,
+      },
+      'node started',
+    );
   }
 
   /**

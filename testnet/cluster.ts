@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig, type NodeConfig } from '../node/config/schema.ts';
-import { generateIdentity } from '../node/identity.ts';
+import { initDataDir } from '../node/init.ts';
 import type { Logger } from '../node/log.ts';
 import { BizraNode } from '../node/node.ts';
 
@@ -54,9 +54,12 @@ export async function startCluster(opts: ClusterOptions, modules: { logger: Logg
       const config = testnetConfig(i, opts);
       // Created one at a time: @libp2p/prometheus-metrics keeps a module-level
       // name cache that each construction resets.
+      const dataDir = join(root, `node-${String(i).padStart(3, '0')}`);
+      // A reused root keeps each node's key, so its peer id survives a testnet restart.
+      const { identity } = await initDataDir(dataDir);
       const node = await BizraNode.create(
-        { config, dataDir: join(root, `node-${String(i).padStart(3, '0')}`), processMetrics: i === 0, probeGpu: false },
-        { identity: await generateIdentity(), logger: modules.logger.child({ node: i }) },
+        { config, dataDir, processMetrics: i === 0, probeGpu: false },
+        { identity, logger: modules.logger.child({ node: i }) },
       );
       nodes.push(node);
       await node.start();

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { initDataDir } from '../../init.ts';
 import { createLogger } from '../../log.ts';
-import { BizraNode } from '../../node.ts';
+import { BizraNode, NodeError } from '../../node.ts';
 import { type CommonOptions, loadContext, resolveDataDir } from '../context.ts';
 import type { CliIo } from '../io.ts';
 import { addSettingFlags, settingFlagValues } from '../settings-flags.ts';
@@ -31,7 +31,14 @@ export function registerStart(program: Command, io: CliIo): void {
       { config, dataDir: ctx.layout.root },
       { identity: init.identity, logger: logger.child({ module: 'node' }) },
     );
-    await node.start();
+    // Handlers go in before start, so a signal during start-up still stops cleanly.
     handleShutdownSignals(node, { timeoutMs: config.shutdown.timeoutMs, logger });
+    try {
+      await node.start();
+    } catch (err) {
+      // A signal arrived during start-up: the signal handler finishes the stop and exits.
+      if (err instanceof NodeError && err.code === 'STOPPED') return;
+      throw err;
+    }
   });
 }

@@ -1,0 +1,67 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateIdentity } from '../identity.ts';
+import { BizraNode } from '../node.ts';
+import { silentLogger, startTestNode, tempDir, testConfig } from './helpers.ts';
+
+describe('node lifecycle', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  const dir = () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    return t.path;
+  };
+
+  it('a stop during start leaves the node stopped and the data dir free', async () => {
+    const dataDir = dir();
+    const node = await BizraNode.create(
+      { config: testConfig(), dataDir, probeGpu: false },
+      { identity: await generateIdentity(), logger: silentLogger() },
+    );
+    // Catch at once: the rejection arrives while stop() is still running.
+    const starting = node.start().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    await node.stop();
+    expect(String(await starting)).toMatch(/stopped while it was starting/);
+    expect(node.running).toBe(false);
+    expect(existsSync(join(dataDir, 'bizra.lock'))).toBe(false);
+    const again = await startTestNode(dataDir);
+    cleanups.push(() => again.stop());
+    expect(again.running).toBe(true);
+  });
+
+  it('a second node on the same data dir in one process is refused and the first keeps running', async () => {
+    const dataDir = dir();
+    const first = await startTestNode(dataDir);
+    cleanups.push(() => first.stop());
+    await expect(startTestNode(dataDir)).rejects.toThrow(/data dir is in use/);
+    expect(first.running).toBe(true);
+    expect((await first.health()).status).toBe('ok');
+  });
+
+  it('a start that fails (API port taken) gives back the lock and the store', async () => {
+    const dataDir = dir();
+    const first = await startTestNode(dir());
+    cleanups.push(() => first.stop());
+    const taken = first.apiAddress?.port as number;
+    await expect(startTestNode(dataDir, (c) => (c.api.port = taken))).rejects.toThrow(/EADDRINUSE/);
+    expect(existsSync(join(dataDir, 'bizra.lock'))).toBe(false);
+    const ok = await startTestNode(dataDir);
+    cleanups.push(() => ok.stop());
+    // The failed start was counted before the API refused: boots record every attempt.
+    expect(ok.info().boots).toBe(2);
+  });
+
+  it('stop is idempotent', async () => {
+    const node = await startTestNode(dir());
+    await node.stop();
+    await node.stop();
+    expect(node.running).toBe(false);
+  });
+});

@@ -31,17 +31,20 @@ describe('HTTP API of one node', () => {
     expect(body.failing).toEqual([]);
   });
 
-  it('GET /health is 503 naming the failing check when the store is gone', async () => {
-    // A second node whose store we close under it.
+  it('GET /health is 503 naming the failing check when the store fails', async () => {
+    // A second node whose store stops answering (as a failed disk would).
     const d = tempDir();
     const other = await startTestNode(d.path);
     try {
-      await other.store.close();
+      other.store.ping = async () => {
+        throw new Error('IO error: disk gone');
+      };
       const res = await fetch(`http://127.0.0.1:${other.apiAddress?.port}/health`);
       expect(res.status).toBe(503);
       const body = (await res.json()) as HealthReport;
       expect(body.status).toBe('failing');
       expect(body.failing).toEqual(['store']);
+      expect(body.checks.store?.detail).toBe('IO error: disk gone');
     } finally {
       await other.stop();
       d.cleanup();

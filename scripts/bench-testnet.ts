@@ -25,6 +25,7 @@ import { startProgress } from '../testnet/progress.ts';
 
 interface BenchArgs {
   peers: number;
+  dht: boolean;
   messages: number;
   degree: number;
   seed: number;
@@ -43,6 +44,7 @@ export interface Latency {
 
 export interface BenchTestnetReport {
   peers: number;
+  dht: boolean;
   degree: number;
   seed: number;
   node: string;
@@ -66,6 +68,7 @@ function program(): Command {
       new Option('--messages <k>', 'messages to publish (1 to 10000)').argParser(intArg(1, 10_000)).default(20),
     )
     .addOption(new Option('--degree <d>', 'earlier nodes each node dials').argParser(intArg(1, 100)).default(6))
+    .option('--no-dht', 'run the nodes without kad-dht (p2p.dht = false)')
     .addOption(
       new Option('--seed <s>', 'seed for topology and publishers').argParser(intArg(0, 0xffff_ffff)).default(1),
     )
@@ -116,6 +119,9 @@ async function run(args: BenchArgs, root: string): Promise<{ report: BenchTestne
       api: false,
       degree: args.degree,
       seed: args.seed,
+      tune: (config) => {
+        config.p2p.dht = args.dht;
+      },
       onProgress: (n) => progress.update(n),
     },
     { logger },
@@ -136,6 +142,7 @@ async function run(args: BenchArgs, root: string): Promise<{ report: BenchTestne
     const lat = [...delivery.latencies].sort((a, b) => a - b);
     const report: BenchTestnetReport = {
       peers: args.peers,
+      dht: args.dht,
       degree: args.degree,
       seed: args.seed,
       node: process.version,
@@ -220,7 +227,7 @@ async function measureDelivery(
 function render(r: BenchTestnetReport): string {
   const l = r.delivery.latencyMs;
   return [
-    `bench:testnet  ${r.peers} nodes, degree ${r.degree}, seed ${r.seed}, Node ${r.node}`,
+    `bench:testnet  ${r.peers} nodes, kad-dht ${r.dht ? 'on' : 'off'}, degree ${r.degree}, seed ${r.seed}, Node ${r.node}`,
     `  start all          ${r.startSeconds} s (${round((r.startSeconds * 1000) / r.peers)} ms/node)`,
     `  RSS baseline       ${r.rss.baselineMiB} MiB (before the first node)`,
     `  RSS after start    ${r.rss.afterStartMiB} MiB = ${r.rss.perNodeMiB} MiB/node; ` +

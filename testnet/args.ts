@@ -11,6 +11,8 @@ export interface TestnetArgs {
   /** 0: the OS picks each node's API port; otherwise node i gets apiBasePort + i. */
   apiBasePort: number;
   api: boolean;
+  /** Run kad-dht on every node (p2p.dht). */
+  dht: boolean;
   degree: number;
   seed: number;
   /** Keep the nodes' data here; a temp dir (removed at exit) when absent. */
@@ -89,6 +91,10 @@ export function testnetProgram(): Command {
         .default(0),
     )
     .option('--no-api', 'do not serve the HTTP API on the nodes')
+    .option(
+      '--no-dht',
+      'run the nodes without kad-dht (p2p.dht = false): far fewer connections and less memory per node',
+    )
     .addOption(
       new Option('--degree <d>', 'how many earlier nodes each node dials (1 to 100)')
         .argParser(intArg(1, 100))
@@ -123,6 +129,7 @@ export function parseTestnetArgs(argv: readonly string[]): ParseResult {
     peers: number;
     apiBasePort: number;
     api: boolean;
+    dht: boolean;
     degree: number;
     seed: number;
     root?: string;
@@ -146,6 +153,7 @@ export function parseTestnetArgs(argv: readonly string[]): ParseResult {
       peers: o.peers,
       apiBasePort: o.apiBasePort,
       api: o.api,
+      dht: o.dht,
       degree: o.degree,
       seed: o.seed,
       root: o.root,

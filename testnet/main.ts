@@ -77,6 +77,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         apiBasePort: args.apiBasePort,
         api: args.api,
         degree: args.degree,
+        tune: (config) => {
+          config.p2p.dht = args.dht;
+        },
         seed: args.seed,
         onProgress: (done) => {
           progress.update(done);

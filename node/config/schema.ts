@@ -123,6 +123,15 @@ export const SETTINGS = [
     default: 20,
   }),
   setting({
+    key: 'p2p.dht',
+    kind: 'bool',
+    schema: z.boolean(),
+    allowed: 'true or false',
+    description:
+      'Run the kad-dht (peer discovery beyond the bootstrap list). Large single-process testnets may turn it off: it multiplies connections and memory per node.',
+    default: true,
+  }),
+  setting({
     key: 'p2p.allow',
     kind: 'list',
     schema: z.array(multiaddrString),
@@ -184,6 +193,7 @@ export interface NodeConfig {
     inboundConnectionThreshold: number;
     dialTimeoutMs: number;
     reconnectPeers: number;
+    dht: boolean;
     allow: string[];
   };
   api: { enabled: boolean; host: string; port: number; bodyLimitBytes: number };

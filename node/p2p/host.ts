@@ -76,13 +76,22 @@ export async function createHost(opts: HostOptions, modules: HostModules) {
         allowPublishToZeroTopicPeers: true,
         ...(testnet ? { scoreParams: { IPColocationFactorWeight: 0 } } : {}),
       }),
-      dht: kadDHT({
-        protocol: DHT_PROTOCOL,
-        ...(testnet
-          ? { clientMode: false, peerInfoMapper: passthroughMapper }
-          : { peerInfoMapper: removePrivateAddressesMapper }),
-      }),
+      ...(opts.p2p.dht ? { dht: dhtService(testnet) } : {}),
     },
+  });
+}
+
+/**
+ * kad-dht on a protocol id of our own. The testnet profile runs it in server
+ * mode and keeps private addresses, or loopback peers would never enter each
+ * other's routing tables.
+ */
+function dhtService(testnet: boolean) {
+  return kadDHT({
+    protocol: DHT_PROTOCOL,
+    ...(testnet
+      ? { clientMode: false, peerInfoMapper: passthroughMapper }
+      : { peerInfoMapper: removePrivateAddressesMapper }),
   });
 }
 

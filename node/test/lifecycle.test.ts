@@ -58,6 +58,17 @@ describe('node lifecycle', () => {
     expect(ok.info().boots).toBe(2);
   });
 
+  it('p2p.dht decides whether the node runs kad-dht', async () => {
+    const withDht = await startTestNode(dir());
+    cleanups.push(() => withDht.stop());
+    const without = await startTestNode(dir(), (c) => (c.p2p.dht = false));
+    cleanups.push(() => without.stop());
+    expect('dht' in withDht.host.services).toBe(true);
+    expect('dht' in without.host.services).toBe(false);
+    expect(withDht.host.getProtocols()).toContain('/bizra/kad/1.0.0');
+    expect(without.host.getProtocols()).not.toContain('/bizra/kad/1.0.0');
+  });
+
   it('stop is idempotent', async () => {
     const node = await startTestNode(dir());
     await node.stop();

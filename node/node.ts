@@ -199,6 +199,12 @@ export class BizraNode {
       throw err;
     }
     void this.reconnectKnownPeers();
+    if (this.api && !isLoopback(this.config.api.host)) {
+      this.log.warn(
+        { host: this.config.api.host },
+        'the HTTP API is reachable beyond this machine and has no authentication; put it behind a proxy or firewall',
+      );
+    }
     this.log.info(
       {
         peerId: this.peerId.toString(),
@@ -408,6 +414,10 @@ export class BizraNode {
 export function shortPeerId(peerId: PeerId): string {
   const s = peerId.toString();
   return s.slice(-8);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 function formatHost(host: string): string {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { defaultConfig, type NodeConfig } from '../config/schema.ts';
 import { generateIdentity } from '../identity.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -14,6 +15,22 @@ export function tempDir(prefix = 'bizra-test-'): { path: string; cleanup: () => 
 
 export function silentLogger(): Logger {
   return createLogger({ level: 'silent', format: 'json' });
+}
+
+/**
+ * Fresh temp dirs for the tests of the calling suite, removed after each test.
+ * Returns a function that makes one and gives its path.
+ */
+export function useTempDirs(prefix = 'bizra-test-'): () => string {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+  });
+  return () => {
+    const dir = tempDir(prefix);
+    cleanups.push(dir.cleanup);
+    return dir.path;
+  };
 }
 
 /** A loopback config with ephemeral ports. */

@@ -1,20 +1,12 @@
 import { createPublicKey, sign, verify } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateIdentity, IdentityError, identityToPem, loadIdentity, writeIdentity } from '../identity.ts';
-import { tempDir } from './helpers.ts';
+import { useTempDirs } from './helpers.ts';
 
 describe('node identity', () => {
-  const cleanups: Array<() => void> = [];
-  afterEach(() => {
-    for (const c of cleanups.splice(0)) c();
-  });
-  const dir = () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    return t.path;
-  };
+  const dir = useTempDirs();
 
   it('writes the key with mode 0600 and loads the same peer id back', async () => {
     const file = join(dir(), 'node_key.pem');

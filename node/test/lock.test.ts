@@ -1,20 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acquireLock, LockError } from '../lock.ts';
-import { tempDir } from './helpers.ts';
+import { useTempDirs } from './helpers.ts';
 
 describe('data dir lock', () => {
-  const cleanups: Array<() => void> = [];
-  afterEach(() => {
-    for (const c of cleanups.splice(0)) c();
-  });
-  const file = () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    return join(t.path, 'bizra.lock');
-  };
+  const tmp = useTempDirs();
+  const file = () => join(tmp(), 'bizra.lock');
 
   it('is exclusive while held and free after release', () => {
     const path = file();

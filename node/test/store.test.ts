@@ -1,10 +1,10 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Bucket, MetaKey, RETIRED_BUCKETS, SCHEMA_VERSION } from '../store/buckets.ts';
 import { Store, StoreError } from '../store/store.ts';
-import { tempDir } from './helpers.ts';
+import { useTempDirs } from './helpers.ts';
 
 describe('bucket registry', () => {
   it('never reuses a name, live or retired', () => {
@@ -15,15 +15,8 @@ describe('bucket registry', () => {
 });
 
 describe('store', () => {
-  const cleanups: Array<() => void> = [];
-  afterEach(() => {
-    for (const c of cleanups.splice(0)) c();
-  });
-  const dir = () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    return join(t.path, 'db');
-  };
+  const tmp = useTempDirs();
+  const dir = () => join(tmp(), 'db');
 
   it('writes the schema version on first open and counts boots across reopen', async () => {
     const path = dir();

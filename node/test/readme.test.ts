@@ -15,6 +15,7 @@ function section(name: string): string {
 
 describe('README', () => {
   it('carries the current settings table', () => {
+    // On failure: npm exec -- node scripts/settings-table.ts --write
     expect(section('settings-table')).toBe(settingsMarkdownTable());
   });
 

@@ -9,6 +9,11 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(2);
 }
+// `bizra config show | head` closes the pipe early; that is not an error.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const { main } = await import('../cli/main.ts');
 await main(process.argv);
 // A failed command may leave handles (sockets, timers) open; its exit code is final.

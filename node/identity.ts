@@ -8,10 +8,9 @@ import { closeSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import type { Ed25519PrivateKey, PeerId } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { IdentityError } from './errors.ts';
 
-export class IdentityError extends Error {
-  override readonly name = 'IdentityError';
-}
+export { IdentityError };
 
 export interface NodeIdentity {
   /** The 32-byte Ed25519 seed (RFC 8032 private key). */

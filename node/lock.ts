@@ -5,10 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { LockError } from './errors.ts';
 
-export class LockError extends Error {
-  override readonly name = 'LockError';
-}
+export { LockError };
 
 export interface DataDirLock {
   readonly path: string;

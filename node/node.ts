@@ -11,6 +11,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { FEDERATION_TOPIC } from '../protocol/topics.ts';
 import { type ApiServer, createApiServer } from './api/server.ts';
 import type { NodeConfig } from './config/schema.ts';
+import { NodeError } from './errors.ts';
 import { EventLoopLagMonitor } from './event-loop-lag.ts';
 import { type GpuInfo, probeGpus } from './gpu.ts';
 import { type HealthReport, runHealthChecks } from './health.ts';
@@ -63,14 +64,7 @@ export interface NodeInfo {
   gpus: GpuInfo[];
 }
 
-export class NodeError extends Error {
-  override readonly name = 'NodeError';
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export { NodeError };
 
 /** Peer-store metadata key: when we last opened a connection to the peer (ms since epoch, decimal text). */
 const LAST_CONNECTED = 'bizra/last-connected';

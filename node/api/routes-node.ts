@@ -1,6 +1,6 @@
 /** /v1/node and /v1/peers: who this node is and whom it is connected to. */
 import type { FastifyInstance } from 'fastify';
-import { NodeError } from '../node.ts';
+import { NodeError } from '../errors.ts';
 import { errorBody } from './errors.ts';
 import type { ApiModules } from './server.ts';
 

@@ -4,11 +4,7 @@
  * daemon exits 3. No stack traces for errors an operator can fix.
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/errors.ts';
-import { IdentityError } from '../identity.ts';
-import { LockError } from '../lock.ts';
-import { NodeError } from '../node.ts';
-import { StoreError } from '../store/store.ts';
+import { ConfigError, IdentityError, LockError, NodeError, StoreError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { ApiResponseError, ApiUnreachableError } from './api-client.ts';
 import { registerConfig } from './commands/config.ts';

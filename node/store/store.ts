@@ -6,11 +6,10 @@
  */
 import { LevelDatastore } from 'datastore-level';
 import { Level } from 'level';
+import { StoreError } from '../errors.ts';
 import { Bucket, MetaKey, SCHEMA_VERSION } from './buckets.ts';
 
-export class StoreError extends Error {
-  override readonly name = 'StoreError';
-}
+export { StoreError };
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadIdentity } from '../../identity.ts';
 import { layoutOf } from '../../paths.ts';
 import { type CommonOptions, resolveDataDir } from '../context.ts';
 import type { CliIo } from '../io.ts';
@@ -11,6 +10,7 @@ export function registerId(program: Command, io: CliIo): void {
     .option('--data-dir <dir>', 'data directory (env BIZRA_DATA_DIR)')
     .option('--json', 'print as JSON')
     .action(async (opts: CommonOptions & { json?: boolean }) => {
+      const { loadIdentity } = await import('../../identity.ts');
       const layout = layoutOf(resolveDataDir(opts, io.env));
       const identity = await loadIdentity(layout.keyFile);
       const out = {

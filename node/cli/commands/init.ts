@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { initDataDir } from '../../init.ts';
 import { type CommonOptions, resolveDataDir } from '../context.ts';
 import type { CliIo } from '../io.ts';
 
@@ -13,6 +12,7 @@ export function registerInit(program: Command, io: CliIo): void {
     )
     .option('--json', 'print the result as JSON')
     .action(async (opts: CommonOptions & { json?: boolean }) => {
+      const { initDataDir } = await import('../../init.ts');
       const result = await initDataDir(resolveDataDir(opts, io.env));
       const out = {
         dataDir: result.layout.root,

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { initDataDir } from '../../init.ts';
-import { createLogger } from '../../log.ts';
-import { BizraNode, NodeError } from '../../node.ts';
+import { NodeError } from '../../errors.ts';
 import { type CommonOptions, loadContext, resolveDataDir } from '../context.ts';
 import type { CliIo } from '../io.ts';
 import { addSettingFlags, settingFlagValues } from '../settings-flags.ts';
@@ -20,6 +18,12 @@ export function registerStart(program: Command, io: CliIo): void {
     .option('--config <file>', 'config file (env BIZRA_CONFIG; default <data dir>/config.toml)');
   const attrToKey = addSettingFlags(cmd);
   cmd.action(async (opts: CommonOptions & Record<string, unknown>) => {
+    // Loaded here, not at the top: the other commands answer without loading libp2p.
+    const [{ initDataDir }, { createLogger }, { BizraNode }] = await Promise.all([
+      import('../../init.ts'),
+      import('../../log.ts'),
+      import('../../node.ts'),
+    ]);
     // Initialise before reading the config so a fresh data dir gets its config file too.
     const init = await initDataDir(resolveDataDir(opts, io.env));
     const ctx = loadContext(opts, settingFlagValues(opts, attrToKey), io.env);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../identity.ts';
 import { BizraNode } from '../node.ts';
-import { silentLogger, startTestNode, tempDir, testConfig } from './helpers.ts';
+import { silentLogger, startTestNode, tempDir, testConfig, waitFor } from './helpers.ts';
 
 describe('node lifecycle', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -67,6 +67,30 @@ describe('node lifecycle', () => {
     expect('dht' in without.host.services).toBe(false);
     expect(withDht.host.getProtocols()).toContain('/bizra/kad/1.0.0');
     expect(without.host.getProtocols()).not.toContain('/bizra/kad/1.0.0');
+  });
+
+  it('dials its bootstrap peers at start', async () => {
+    const a = await startTestNode(dir());
+    cleanups.push(() => a.stop());
+    const address = String(a.host.getMultiaddrs()[0]);
+    const b = await startTestNode(dir(), (c) => (c.p2p.bootstrap = [address]));
+    cleanups.push(() => b.stop());
+    await waitFor('bootstrap connection', () => b.peers().some((p) => p.peerId === a.peerId.toString()));
+  });
+
+  it('health fails the peers check when no bootstrap peer answers after the grace period', async () => {
+    const dead = '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWDy4PGfW54KfvW7RbCsm3LhTf4vRq95J4dX7EpixZLJQm';
+    const node = await BizraNode.create(
+      { config: testConfig((c) => (c.p2p.bootstrap = [dead])), dataDir: dir(), probeGpu: false, peerGraceMs: 0 },
+      { identity: await generateIdentity(), logger: silentLogger() },
+    );
+    await node.start();
+    cleanups.push(() => node.stop());
+    await new Promise((r) => setTimeout(r, 20));
+    const report = await node.health();
+    expect(report.status).toBe('failing');
+    expect(report.failing).toEqual(['peers']);
+    expect(report.checks.peers?.detail).toMatch(/none of the bootstrap peers answered/);
   });
 
   it('stop is idempotent', async () => {

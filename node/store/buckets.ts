@@ -8,6 +8,10 @@ export const Bucket = {
   meta: 'meta',
   /** libp2p's datastore: the peer store (addresses, protocols, keys) and DHT records. */
   libp2p: 'libp2p',
+  /** Accepted PCI envelopes by id (hex): arrival sequence, source, wire bytes. */
+  pciEnvelopes: 'pci',
+  /** Arrival index: zero-padded sequence number -> envelope id, for paging in arrival order. */
+  pciArrival: 'pci-seq',
 } as const;
 
 export type BucketName = (typeof Bucket)[keyof typeof Bucket];

@@ -100,6 +100,13 @@ function fromText(spec: SettingSpec, value: unknown, origin: string): unknown {
         );
       }
       return Number(text.trim());
+    case 'number':
+      if (!/^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text.trim())) {
+        throw new ConfigError(
+          `invalid value for ${spec.key} (from ${origin}): ${show(text)}; expected ${spec.allowed}`,
+        );
+      }
+      return Number(text.trim());
     case 'bool': {
       const t = text.trim().toLowerCase();
       if (['true', '1', 'yes', 'on'].includes(t)) return true;

@@ -11,7 +11,7 @@ export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 export const PROFILES = ['default', 'testnet'] as const;
 export type Profile = (typeof PROFILES)[number];
 
-export type SettingKind = 'int' | 'string' | 'enum' | 'bool' | 'list';
+export type SettingKind = 'int' | 'number' | 'string' | 'enum' | 'bool' | 'list';
 
 export interface SettingSpec {
   /** Dotted key, e.g. `api.port`; the config file section is the part before the dot. */
@@ -172,6 +172,74 @@ export const SETTINGS = [
     default: 1024 * 1024,
   }),
   setting({
+    key: 'pci.ihsanThreshold',
+    kind: 'number',
+    schema: z.number().min(0).max(1),
+    allowed: 'a number from 0 to 1',
+    description: 'Lowest ihsan_score a PCI envelope may carry; below it the envelope is rejected with R003.',
+    default: 0.95,
+  }),
+  setting({
+    key: 'pci.snrThreshold',
+    kind: 'number',
+    schema: z.number().min(0).max(1),
+    allowed: 'a number from 0 to 1',
+    description: 'Lowest snr_score a PCI envelope may carry; below it the envelope is rejected with R004.',
+    default: 0.85,
+  }),
+  setting({
+    key: 'pci.maxFutureSkewMs',
+    kind: 'int',
+    schema: int(0, 3_600_000),
+    allowed: 'an integer from 0 to 3600000 (milliseconds)',
+    description: "How far ahead of this node's clock an envelope's timestamp may be; beyond it R007.",
+    default: 30_000,
+  }),
+  setting({
+    key: 'pci.maxTtlSeconds',
+    kind: 'int',
+    schema: int(1, 31_536_000),
+    allowed: 'an integer from 1 to 31536000 (seconds)',
+    description:
+      'Longest TTL an envelope may ask for (R005 above it); it bounds how long ids are remembered against replay.',
+    default: 86_400,
+  }),
+  setting({
+    key: 'pci.maxEnvelopeBytes',
+    kind: 'int',
+    schema: int(256, 16 * 1024 * 1024),
+    allowed: 'an integer from 256 to 16777216',
+    description:
+      'Largest envelope accepted, in wire bytes, checked before decoding (HTTP 413, R005 on streams and gossip).',
+    default: 1024 * 1024,
+  }),
+  setting({
+    key: 'pci.rateLimitPerSecond',
+    kind: 'number',
+    schema: z.number().gt(0).max(1_000_000),
+    allowed: 'a number above 0, at most 1000000',
+    description:
+      'Envelope submissions accepted per second from one peer (stream) or one client address (HTTP); beyond it HTTP 429.',
+    default: 100,
+  }),
+  setting({
+    key: 'pci.rateLimitBurst',
+    kind: 'int',
+    schema: int(1, 1_000_000),
+    allowed: 'an integer from 1 to 1000000',
+    description: 'Submissions one peer or client may make at once before the per-second rate applies.',
+    default: 200,
+  }),
+  setting({
+    key: 'pci.seenCacheSize',
+    kind: 'int',
+    schema: int(100, 10_000_000),
+    allowed: 'an integer from 100 to 10000000',
+    description:
+      'Envelope ids remembered for replay detection (R006) and gossip de-duplication; oldest forgotten first.',
+    default: 100_000,
+  }),
+  setting({
     key: 'shutdown.timeoutMs',
     kind: 'int',
     schema: int(100, 600_000),
@@ -197,6 +265,16 @@ export interface NodeConfig {
     allow: string[];
   };
   api: { enabled: boolean; host: string; port: number; bodyLimitBytes: number };
+  pci: {
+    ihsanThreshold: number;
+    snrThreshold: number;
+    maxFutureSkewMs: number;
+    maxTtlSeconds: number;
+    maxEnvelopeBytes: number;
+    rateLimitPerSecond: number;
+    rateLimitBurst: number;
+    seenCacheSize: number;
+  };
   shutdown: { timeoutMs: number };
 }
 

@@ -60,6 +60,11 @@ describe('resolveConfig precedence', () => {
     expect(resolveConfig({ flags }).config.p2p.listen).toHaveLength(3);
   });
 
+  it('parses fractional numbers from text', () => {
+    expect(resolveConfig({ env: { BIZRA_PCI_IHSAN_THRESHOLD: '0.5' } }).config.pci.ihsanThreshold).toBe(0.5);
+    expect(resolveConfig({ flags: { 'pci.rateLimitPerSecond': '2.5e1' } }).config.pci.rateLimitPerSecond).toBe(25);
+  });
+
   it('parses booleans from text', () => {
     expect(resolveConfig({ env: { BIZRA_API_ENABLED: 'false' } }).config.api.enabled).toBe(false);
     expect(resolveConfig({ flags: { 'api.enabled': 'yes' } }).config.api.enabled).toBe(true);
@@ -99,6 +104,16 @@ describe('resolveConfig rejects bad values with the key, the source and what is 
     ],
     ['wrong type in file', { file: { api: { port: '9100' } } }, /api\.port.*"9100".*integer/],
     ['float where int', { file: { p2p: { maxConnections: 1.5 } } }, /p2p\.maxConnections.*1\.5/],
+    [
+      'non-numeric threshold',
+      { env: { BIZRA_PCI_IHSAN_THRESHOLD: 'high' } },
+      /pci\.ihsanThreshold.*"high".*a number from 0 to 1/,
+    ],
+    [
+      'threshold above 1',
+      { flags: { 'pci.snrThreshold': '1.5' } },
+      /pci\.snrThreshold \(from flag --pci-snr-threshold\): 1\.5/,
+    ],
     ['bad bool', { env: { BIZRA_API_ENABLED: 'maybe' } }, /api\.enabled.*"maybe".*true or false/],
     ['bad multiaddr', { flags: { 'p2p.listen': ['tcp://0.0.0.0:9000'] } }, /p2p\.listen.*multiaddr/],
     [

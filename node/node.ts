@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import type { Peer, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
-import { FEDERATION_TOPIC } from '../protocol/topics.ts';
+import { FEDERATION_TOPIC, PCI_TOPIC } from '../protocol/topics.ts';
 import { type ApiServer, createApiServer } from './api/server.ts';
 import type { NodeConfig } from './config/schema.ts';
 import { NodeError } from './errors.ts';
@@ -21,6 +21,9 @@ import type { Logger } from './log.ts';
 import { NodeMetrics } from './metrics/node-metrics.ts';
 import { createHost, type Host } from './p2p/host.ts';
 import { layoutOf } from './paths.ts';
+import { PciService } from './pci/pci-service.ts';
+import { PciStore } from './pci/pci-store.ts';
+import { handlePciStreams } from './pci/pci-stream.ts';
 import { type BootRecord, Store } from './store/store.ts';
 import { VERSION } from './version.ts';
 
@@ -78,6 +81,8 @@ export class BizraNode {
   readonly metrics: NodeMetrics;
   readonly host: Host;
   readonly store: Store;
+  readonly pci: PciService;
+  readonly pciStore: PciStore;
   readonly api: ApiServer | undefined;
   private readonly log: Logger;
   private readonly lock: DataDirLock;
@@ -94,7 +99,7 @@ export class BizraNode {
   private constructor(
     opts: NodeOptions,
     modules: NodeModules,
-    parts: { lock: DataDirLock; store: Store; host: Host; metrics: NodeMetrics },
+    parts: { lock: DataDirLock; store: Store; pciStore: PciStore; host: Host; metrics: NodeMetrics },
   ) {
     this.config = opts.config;
     this.dataDir = opts.dataDir;
@@ -105,6 +110,28 @@ export class BizraNode {
     this.store = parts.store;
     this.host = parts.host;
     this.metrics = parts.metrics;
+    this.pciStore = parts.pciStore;
+    this.pci = new PciService(
+      {
+        policy: {
+          ihsanThreshold: opts.config.pci.ihsanThreshold,
+          snrThreshold: opts.config.pci.snrThreshold,
+          maxFutureSkewMs: opts.config.pci.maxFutureSkewMs,
+          maxTtlSeconds: opts.config.pci.maxTtlSeconds,
+          maxEnvelopeBytes: opts.config.pci.maxEnvelopeBytes,
+        },
+        rateLimitPerSecond: opts.config.pci.rateLimitPerSecond,
+        rateLimitBurst: opts.config.pci.rateLimitBurst,
+        seenCacheSize: opts.config.pci.seenCacheSize,
+      },
+      {
+        host: this.host,
+        store: this.pciStore,
+        metrics: this.metrics,
+        logger: this.log.child({ module: 'pci' }),
+        now: () => this.now().getTime(),
+      },
+    );
     this.opts = {
       processMetrics: opts.processMetrics ?? true,
       probeGpu: opts.probeGpu ?? true,
@@ -131,13 +158,14 @@ export class BizraNode {
     let store: Store | undefined;
     try {
       store = await Store.open(layout.dbDir);
+      const pciStore = await PciStore.open(store);
       const metrics = new NodeMetrics({ processMetrics: opts.processMetrics ?? true });
       const host = await createHost(
         { p2p: opts.config.p2p, profile: opts.config.profile },
         { privateKey: modules.identity.libp2pKey, registry: metrics.registry, datastore: store.libp2pDatastore() },
       );
       const logger = modules.logger.child({ peer: shortPeerId(modules.identity.peerId) });
-      return new BizraNode(opts, { ...modules, logger }, { lock, store, host, metrics });
+      return new BizraNode(opts, { ...modules, logger }, { lock, store, pciStore, host, metrics });
     } catch (err) {
       await store?.close().catch(() => undefined);
       lock.release();
@@ -172,10 +200,12 @@ export class BizraNode {
       this.boot = await step(() => this.store.recordBoot(this.startedAt as Date));
       this.lag.start();
       await step(() => this.host.start());
+      await step(() => handlePciStreams(this.host, this.pci, this.log.child({ module: 'pci' })));
       await step(() => {
         this.wirePubsub();
         this.wireMetrics();
         this.rememberPeers();
+        this.pci.start();
       });
       if (this.opts.probeGpu) this.gpus = await step(() => probeGpus());
       if (this.api) await step(() => this.api?.listen());
@@ -229,6 +259,7 @@ export class BizraNode {
     };
     this.lifetime.abort();
     await step('api', () => this.api?.close());
+    await step('pci', () => this.pci.stop());
     await step('libp2p', () => this.host.stop());
     this.lag.stop();
     await step('store', () => this.store.close());
@@ -400,7 +431,11 @@ export class BizraNode {
     m.boots.set(this.boot?.bootCount ?? 0);
     m.bindSources({
       peersConnected: () => (this.running ? this.peers().length : 0),
-      meshPeers: () => ({ [FEDERATION_TOPIC]: this.running ? this.meshPeers() : 0 }),
+      meshPeers: () => ({
+        [FEDERATION_TOPIC]: this.running ? this.meshPeers(FEDERATION_TOPIC) : 0,
+        [PCI_TOPIC]: this.running ? this.meshPeers(PCI_TOPIC) : 0,
+      }),
+      pciStored: () => this.pciStore.count,
     });
   }
 }

@@ -6,3 +6,9 @@ export const FEDERATION_TOPIC = 'bizra/federation/1';
 
 /** kad-dht protocol of our own, so BIZRA nodes never join the public IPFS DHT. */
 export const DHT_PROTOCOL = '/bizra/kad/1.0.0';
+
+/** PCI envelope submission: one length-prefixed Envelope in, one PciSubmitResponse out. */
+export const PCI_PROTOCOL = '/bizra/pci/1.0.0';
+
+/** Gossipsub topic on which accepted PCI envelopes (Envelope wire bytes) are relayed. */
+export const PCI_TOPIC = 'bizra/pci/1';

@@ -10,6 +10,7 @@ import type { BizraNode } from '../node.ts';
 import { installErrorHandlers } from './errors.ts';
 import { registerNodeRoutes } from './routes-node.ts';
 import { registerOpsRoutes } from './routes-ops.ts';
+import { registerPciRoutes } from './routes-pci.ts';
 
 export interface ApiOptions {
   host: string;
@@ -42,6 +43,7 @@ export function createApiServer(opts: ApiOptions, modules: ApiModules): ApiServe
   installRequestMetrics(app, modules.metrics);
   registerOpsRoutes(app, modules);
   registerNodeRoutes(app, modules);
+  registerPciRoutes(app, modules);
 
   let bound: { host: string; port: number } | undefined;
   return {

@@ -25,7 +25,10 @@ export function apiBaseUrl(apiUrl: string | undefined, config: NodeConfig): stri
 
 export interface ApiCallOptions {
   method?: string;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as is, with this content type. */
+  raw?: { body: Uint8Array; contentType: string };
   timeoutMs?: number;
   /** Statuses to return rather than throw for (e.g. 503 from /health). */
   accept?: number[];
@@ -43,6 +46,7 @@ export async function callApi<T>(
       ...(opts.body !== undefined
         ? { body: JSON.stringify(opts.body), headers: { 'content-type': 'application/json' } }
         : {}),
+      ...(opts.raw ? { body: opts.raw.body, headers: { 'content-type': opts.raw.contentType } } : {}),
       signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000),
     });
   } catch (err) {

@@ -10,6 +10,7 @@ import { ApiResponseError, ApiUnreachableError } from './api-client.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerId } from './commands/id.ts';
 import { registerInit } from './commands/init.ts';
+import { registerPci } from './commands/pci.ts';
 import { registerPeers } from './commands/peers.ts';
 import { registerStart } from './commands/start.ts';
 import { registerStatus } from './commands/status.ts';
@@ -29,6 +30,7 @@ export function buildProgram(io: CliIo): Command {
   registerStart(program, io);
   registerStatus(program, io);
   registerPeers(program, io);
+  registerPci(program, io);
   registerId(program, io);
   registerConfig(program, io);
   registerVersion(program, io);

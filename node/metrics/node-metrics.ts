@@ -15,6 +15,7 @@ export interface NodeMetricsOptions {
 export interface MetricSources {
   peersConnected(): number;
   meshPeers(): Record<string, number>;
+  pciStored?(): number;
 }
 
 export class NodeMetrics {
@@ -30,6 +31,14 @@ export class NodeMetrics {
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route'>;
   readonly healthCheck: Gauge<'check'>;
+  readonly pciReceived: Counter<'source'>;
+  readonly pciAccepted: Counter<'source'>;
+  readonly pciRejected: Counter<'code' | 'source'>;
+  readonly pciRateLimited: Counter<'source'>;
+  readonly pciDuplicates: Counter;
+  readonly pciRelayed: Counter;
+  readonly pciVerifySeconds: Histogram;
+  readonly pciStored: Gauge;
 
   constructor(opts: NodeMetricsOptions) {
     const registers = [this.registry];
@@ -99,6 +108,54 @@ export class NodeMetrics {
       help: '1 when the named health check passed at the last /health, 0 when it failed.',
       labelNames: ['check'],
       registers,
+    });
+    this.pciReceived = new Counter({
+      name: 'bizra_pci_received_total',
+      help: 'PCI envelopes received, by source (http, stream, gossip), before verification.',
+      labelNames: ['source'],
+      registers,
+    });
+    this.pciAccepted = new Counter({
+      name: 'bizra_pci_accepted_total',
+      help: 'PCI envelopes that passed verification and were stored, by source.',
+      labelNames: ['source'],
+      registers,
+    });
+    this.pciRejected = new Counter({
+      name: 'bizra_pci_rejected_total',
+      help: 'PCI envelopes rejected, by reject code (R001-R007) and source.',
+      labelNames: ['code', 'source'],
+      registers,
+    });
+    this.pciRateLimited = new Counter({
+      name: 'bizra_pci_rate_limited_total',
+      help: 'PCI submissions refused by the per-peer or per-client rate limit, by source.',
+      labelNames: ['source'],
+      registers,
+    });
+    this.pciDuplicates = new Counter({
+      name: 'bizra_pci_duplicates_total',
+      help: 'PCI envelopes received again over gossip after this node had accepted them (Ignored, not relayed).',
+      registers,
+    });
+    this.pciRelayed = new Counter({
+      name: 'bizra_pci_relayed_total',
+      help: 'PCI envelopes this node published to the federation after accepting them from HTTP or a stream.',
+      registers,
+    });
+    this.pciVerifySeconds = new Histogram({
+      name: 'bizra_pci_verify_seconds',
+      help: 'Time to verify one PCI envelope (decode, canonical check, digest, signature, thresholds).',
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+      registers,
+    });
+    this.pciStored = new Gauge({
+      name: 'bizra_pci_stored',
+      help: "PCI envelopes held in this node's store.",
+      registers,
+      collect() {
+        this.set(self.sources?.pciStored?.() ?? 0);
+      },
     });
   }
 

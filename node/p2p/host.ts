@@ -19,6 +19,7 @@ import type { Registry } from 'prom-client';
 import { DHT_PROTOCOL } from '../../protocol/topics.ts';
 import type { NodeConfig, Profile } from '../config/schema.ts';
 import { VERSION } from '../version.ts';
+import { gossipScoreParams } from './gossip-score.ts';
 
 export interface HostOptions {
   p2p: NodeConfig['p2p'];
@@ -87,7 +88,7 @@ export async function createHost(opts: HostOptions, modules: HostModules) {
         // this cache only after the message passed validation, so a forged copy
         // cannot shadow the real one.
         fastMsgIdFn,
-        ...(testnet ? { scoreParams: { IPColocationFactorWeight: 0 } } : {}),
+        scoreParams: gossipScoreParams(testnet),
       }),
       ...(opts.p2p.dht ? { dht: dhtService(testnet) } : {}),
     },

@@ -251,6 +251,67 @@ describe('bizra CLI', () => {
     });
   });
 
+  it('pci sign, verify and submit an envelope end to end', async () => {
+    const dir = dataDir();
+    await run(['init', '--data-dir', dir]);
+    const payload = join(dir, 'payload.json');
+    writeFileSync(payload, '{"claim":"the sky is blue"}');
+    const envFile = join(dir, 'envelope.json');
+    const signed = await run([
+      'pci',
+      'sign',
+      '--payload',
+      payload,
+      '--data-dir',
+      dir,
+      '--ihsan',
+      '0.97',
+      '--snr',
+      '0.9',
+      '--out',
+      envFile,
+    ]);
+    expect(signed.code, signed.stderr).toBe(0);
+    const id = /envelope id ([0-9a-f]{64})/.exec(signed.stderr)?.[1];
+    expect(id).toBeDefined();
+    const verified = await run(['pci', 'verify', envFile, '--json']);
+    expect(JSON.parse(verified.stdout)).toEqual({ ok: true, id });
+
+    const low = join(dir, 'low.json');
+    await run(['pci', 'sign', '--payload', payload, '--data-dir', dir, '--ihsan', '0.5', '--out', low]);
+    const lowCheck = await run(['pci', 'verify', low]);
+    expect(lowCheck.code).toBe(1);
+    expect(lowCheck.stdout).toMatch(/^rejected: R003 IHSAN_BELOW_THRESHOLD/);
+
+    const port = await freePort();
+    const daemon = await startDaemon(dir, port);
+    daemons.push(daemon);
+    const submitted = await run(['pci', 'submit', envFile, '--api-port', String(port)]);
+    expect(submitted.code).toBe(0);
+    expect(submitted.stdout.trim()).toBe(`accepted: envelope ${id}`);
+    const again = await run(['pci', 'submit', envFile, '--api-port', String(port)]);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toMatch(/^rejected: R006 REPLAYED/);
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+  });
+
+  it('pci sign refuses a payload that is not JSON, and a missing file, with exit 2', async () => {
+    const dir = dataDir();
+    await run(['init', '--data-dir', dir]);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, 'not json');
+    const res = await run(['pci', 'sign', '--payload', bad, '--data-dir', dir]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/is not JSON .*pass --content-type/);
+    const missing = await run(['pci', 'sign', '--payload', join(dir, 'none.json'), '--data-dir', dir]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read payload .*none\.json: ENOENT/);
+    const score = await run(['pci', 'sign', '--payload', bad, '--ihsan', '2']);
+    expect(score.code).toBe(2);
+    expect(score.stderr).toMatch(/--ihsan.*expected a number from 0 to 1/);
+  });
+
   it('version prints the package version', async () => {
     const res = await run(['version', '--json']);
     expect(JSON.parse(res.stdout).version).toMatch(/^\d+\.\d+\.\d+$/);

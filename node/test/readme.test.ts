@@ -27,6 +27,13 @@ describe('README', () => {
     for (const name of names) expect(table, name).toContain(`\`${name}\``);
   });
 
+  it('lists every domain tag', async () => {
+    const { DOMAIN_DESCRIPTIONS } = await import('../../protocol/crypto/domains.ts');
+    const table = section('domain-tags');
+    for (const [tag, covers] of Object.entries(DOMAIN_DESCRIPTIONS))
+      expect(table).toContain(`| \`${tag}\` | ${covers} |`);
+  });
+
   it('gives the two set-up commands, and .ci/run runs the same test command', () => {
     expect(readme).toContain('npm ci && npm start');
     expect(readme).toContain('npm ci && npm test');

@@ -1,0 +1,39 @@
+/**
+ * BLAKE3 (32-byte output) through hash-wasm, the fastest of the packages that install
+ * here for many small inputs (ARCHITECTURE.md: ~2.7 M hashes/s of 128 B, ~500 MB/s).
+ *
+ * hash-wasm only hands out a hasher asynchronously (it compiles WebAssembly), so this
+ * module awaits one at top level and then hashes synchronously: verification stays a
+ * plain function call. That hasher is the module's only state, initialised once; it
+ * is safe because JavaScript never interleaves the synchronous init/update/digest
+ * sequence, and each worker thread loads its own copy of this module (and of the
+ * WebAssembly instance). A consequence of the top-level await: this module, and any
+ * module importing it, must be loaded with `import`, not `require()`.
+ */
+import { createBLAKE3 } from 'hash-wasm';
+import { DOMAINS, type DomainTag } from './domains.ts';
+
+export const BLAKE3_BYTES = 32;
+
+const hasher = await createBLAKE3(256);
+
+/** utf8(tag) || 0x00 for every registered tag, encoded once (never mutated). */
+const PREFIXES: ReadonlyMap<DomainTag, Uint8Array> = new Map(
+  Object.values(DOMAINS).map((tag) => [tag, Buffer.from(`${tag}\0`, 'utf8')]),
+);
+
+/** BLAKE3-256 of `bytes` (a fresh array). */
+export function blake3(bytes: Uint8Array): Uint8Array {
+  return hasher.init().update(bytes).digest('binary');
+}
+
+/**
+ * BLAKE3(utf8(tag) || 0x00 || bytes): what every signature and protocol hash covers.
+ * The tag is typed against the table in domains.ts, so an unregistered tag does not
+ * compile.
+ */
+export function domainDigest(tag: DomainTag, bytes: Uint8Array): Uint8Array {
+  const prefix = PREFIXES.get(tag);
+  if (prefix === undefined) throw new TypeError(`unregistered domain tag ${JSON.stringify(tag)}`);
+  return hasher.init().update(prefix).update(bytes).digest('binary');
+}

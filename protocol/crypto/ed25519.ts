@@ -1,0 +1,133 @@
+/**
+ * Ed25519 (RFC 8032, pure: the message is signed as is) on node:crypto, which is
+ * OpenSSL: about 13x faster than a JavaScript implementation (ARCHITECTURE.md). Keys
+ * travel as raw bytes (32-byte seed, 32-byte public key, 64-byte signature), the form
+ * @noble/curves and libp2p use; node:crypto wants KeyObjects, built here from fixed
+ * DER prefixes, which is cheaper than a JWK round trip.
+ *
+ * Every node must agree on which signatures are valid, so every node verifies with the
+ * same OpenSSL rules (they refuse a non-canonical S, as RFC 8032 asks); @noble/curves
+ * accepts a slightly larger set by default (ZIP 215) and is used only to cross-check
+ * ordinary vectors in tests.
+ */
+import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+
+export const ED25519_SEED_BYTES = 32;
+export const ED25519_PUBLIC_KEY_BYTES = 32;
+export const ED25519_SIGNATURE_BYTES = 64;
+
+// PKCS#8 PrivateKeyInfo and SubjectPublicKeyInfo headers for Ed25519 (RFC 8410), each
+// followed by the 32 raw bytes.
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+function checkLength(what: string, bytes: Uint8Array, expected: number): void {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== expected) {
+    const got = bytes instanceof Uint8Array ? `${bytes.length} bytes` : typeof bytes;
+    throw new TypeError(`${what} must be ${expected} bytes, got ${got}`);
+  }
+}
+
+function privateKeyFromSeed(seed: Uint8Array): KeyObject {
+  checkLength('Ed25519 seed', seed, ED25519_SEED_BYTES);
+  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+}
+
+/** Builds a public KeyObject; throws if OpenSSL refuses the bytes. */
+function publicKeyObject(publicKey: Uint8Array): KeyObject {
+  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+}
+
+function rawPublicKey(key: KeyObject): Uint8Array {
+  const spki = key.export({ format: 'der', type: 'spki' });
+  return new Uint8Array(spki.subarray(SPKI_PREFIX.length));
+}
+
+/** The 32-byte public key of a 32-byte seed. */
+export function publicKeyFromSeed(seed: Uint8Array): Uint8Array {
+  return rawPublicKey(createPublicKey(privateKeyFromSeed(seed)));
+}
+
+/** A signing key turned into a KeyObject once, for signers that sign many times. */
+export class Ed25519Signer {
+  readonly publicKey: Uint8Array;
+  readonly #key: KeyObject;
+
+  private constructor(key: KeyObject, publicKey: Uint8Array) {
+    this.#key = key;
+    this.publicKey = publicKey;
+  }
+
+  static fromSeed(seed: Uint8Array): Ed25519Signer {
+    const key = privateKeyFromSeed(seed);
+    return new Ed25519Signer(key, rawPublicKey(createPublicKey(key)));
+  }
+
+  /** The 64-byte signature of `message`. */
+  sign(message: Uint8Array): Uint8Array {
+    return new Uint8Array(sign(null, message, this.#key));
+  }
+}
+
+export interface Ed25519VerifierOptions {
+  /** Public KeyObjects kept, most recently used first. Importing one costs about a third of a verify. */
+  keyCacheSize: number;
+}
+
+export const defaultEd25519VerifierOptions: Ed25519VerifierOptions = { keyCacheSize: 4096 };
+
+/**
+ * Verifies signatures, caching the KeyObject of each public key in a bounded LRU map
+ * (a Map's insertion order: a hit is moved to the end, the first entry is evicted).
+ * Keys OpenSSL refuses are cached too, as null, so junk keys cost one import each.
+ * One verifier per owner (an EnvelopeVerifier, a worker): no state is shared.
+ */
+export class Ed25519Verifier {
+  readonly #cache = new Map<string, KeyObject | null>();
+  readonly #max: number;
+
+  constructor(opts: Partial<Ed25519VerifierOptions> = {}) {
+    const max = opts.keyCacheSize ?? defaultEd25519VerifierOptions.keyCacheSize;
+    if (!Number.isInteger(max) || max < 1) throw new RangeError(`keyCacheSize must be a positive integer, got ${max}`);
+    this.#max = max;
+  }
+
+  /** Keys currently cached (for tests and metrics). */
+  get cachedKeys(): number {
+    return this.#cache.size;
+  }
+
+  /**
+   * True only for a valid signature of `message` by `publicKey`. Never throws: wrong
+   * lengths, keys that are not curve points and bad signatures all give false.
+   */
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    if (publicKey.length !== ED25519_PUBLIC_KEY_BYTES || signature.length !== ED25519_SIGNATURE_BYTES) return false;
+    const key = this.#key(publicKey);
+    if (key === null) return false;
+    try {
+      return verify(null, message, key, signature);
+    } catch {
+      return false;
+    }
+  }
+
+  #key(publicKey: Uint8Array): KeyObject | null {
+    const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('base64');
+    const cached = this.#cache.get(id);
+    if (cached !== undefined) {
+      this.#cache.delete(id);
+      this.#cache.set(id, cached);
+      return cached;
+    }
+    let key: KeyObject | null;
+    try {
+      key = publicKeyObject(publicKey);
+    } catch {
+      key = null;
+    }
+    if (this.#cache.size >= this.#max) this.#cache.delete(this.#cache.keys().next().value as string);
+    this.#cache.set(id, key);
+    return key;
+  }
+}

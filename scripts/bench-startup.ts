@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { intArg, numberArg, parseQuietly, UsageError } from '../testnet/args.ts';
+import { argsOrExitCode, intArg, numberArg, parseQuietly } from '../testnet/args.ts';
 
 interface StartupArgs {
   runs: number;
@@ -207,19 +207,8 @@ function render(r: BenchStartupReport): string {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  let args: StartupArgs;
-  try {
-    const parsed = parseBenchStartupArgs(argv);
-    if ('help' in parsed) {
-      process.stdout.write(parsed.help);
-      return 0;
-    }
-    args = parsed;
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`bench:startup: ${err.message}\n`);
-    return 2;
-  }
+  const args = argsOrExitCode('bench:startup', parseBenchStartupArgs, argv);
+  if (typeof args === 'number') return args;
   const runs: RunResult[] = [];
   for (let i = 1; i <= args.runs; i++) {
     const r = await oneRun(i, args);

@@ -18,7 +18,7 @@ import { LOG_LEVELS, type LogLevel } from '../node/config/schema.ts';
 import { createLogger } from '../node/log.ts';
 import type { BizraNode } from '../node/node.ts';
 import { FEDERATION_TOPIC } from '../protocol/topics.ts';
-import { intArg, numberArg, parseQuietly, UsageError } from '../testnet/args.ts';
+import { argsOrExitCode, intArg, numberArg, parseQuietly } from '../testnet/args.ts';
 import { type Cluster, mulberry32, startCluster } from '../testnet/cluster.ts';
 import { waitForMeshes } from '../testnet/mesh.ts';
 import { startProgress } from '../testnet/progress.ts';
@@ -244,19 +244,8 @@ function render(r: BenchTestnetReport): string {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  let args: BenchArgs;
-  try {
-    const parsed = parseBenchTestnetArgs(argv);
-    if ('help' in parsed) {
-      process.stdout.write(parsed.help);
-      return 0;
-    }
-    args = parsed;
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`bench:testnet: ${err.message}\n`);
-    return 2;
-  }
+  const args = argsOrExitCode('bench:testnet', parseBenchTestnetArgs, argv);
+  if (typeof args === 'number') return args;
   // Our own temp root (not startCluster's), so that it can be removed even on a forced exit.
   const root = mkdtempSync(join(tmpdir(), 'bizra-bench-'));
   const removeRoot = () => rmSync(root, { recursive: true, force: true });

@@ -81,6 +81,29 @@ export function parseQuietly(program: Command, argv: readonly string[]): { help:
   return undefined;
 }
 
+/**
+ * A script's flags, or the exit code to return at once: 0 after printing the
+ * help text, 2 after printing a usage error prefixed with the script's name.
+ */
+export function argsOrExitCode<T extends object>(
+  name: string,
+  parse: (argv: readonly string[]) => T | { help: string },
+  argv: readonly string[],
+): T | number {
+  try {
+    const parsed = parse(argv);
+    if ('help' in parsed && typeof parsed.help === 'string') {
+      process.stdout.write(parsed.help);
+      return 0;
+    }
+    return parsed as T;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${name}: ${err.message}\n`);
+    return 2;
+  }
+}
+
 export function testnetProgram(): Command {
   return new Command('testnet')
     .description('Start N BIZRA nodes in this process, connect them into one gossip network and show a table of them.')

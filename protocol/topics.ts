@@ -12,3 +12,6 @@ export const PCI_PROTOCOL = '/bizra/pci/1.0.0';
 
 /** Gossipsub topic on which accepted PCI envelopes (Envelope wire bytes) are relayed. */
 export const PCI_TOPIC = 'bizra/pci/1';
+
+/** Signed membership heartbeats, one per node per interval (default 1 s). */
+export const HEARTBEAT_TOPIC = 'bizra/heartbeat/1';

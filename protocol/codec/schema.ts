@@ -21,6 +21,7 @@ const root = protobuf.loadSync(PROTO_PATH).resolveAll();
 export const EnvelopeBodyType = root.lookupType('bizra.v1.EnvelopeBody');
 export const EnvelopeType = root.lookupType('bizra.v1.Envelope');
 export const PciSubmitResponseType = root.lookupType('bizra.v1.PciSubmitResponse');
+export const HeartbeatBodyType = root.lookupType('bizra.v1.HeartbeatBody');
 
 /** Wire numbers of AgentType, read from the schema so the two cannot disagree. */
 export const AGENT_TYPE_NUMBERS: Readonly<Record<string, number>> = Object.freeze({

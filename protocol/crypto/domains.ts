@@ -12,6 +12,8 @@
 export const DOMAINS = {
   /** EnvelopeBody of a PCI envelope: its Ed25519 signature and its id. */
   PCI_ENVELOPE: 'bizra/pci/v1',
+  /** HeartbeatBody of a membership heartbeat: its Ed25519 signature. */
+  HEARTBEAT: 'bizra/heartbeat/v1',
 } as const;
 
 export type DomainTag = (typeof DOMAINS)[keyof typeof DOMAINS];
@@ -19,4 +21,5 @@ export type DomainTag = (typeof DOMAINS)[keyof typeof DOMAINS];
 /** What each tag covers, in the words of protocol/README.md's table. */
 export const DOMAIN_DESCRIPTIONS: Readonly<Record<DomainTag, string>> = Object.freeze({
   'bizra/pci/v1': 'PCI envelope: the canonical `EnvelopeBody` bytes (signature and envelope id)',
+  'bizra/heartbeat/v1': 'Membership heartbeat: the canonical `HeartbeatBody` bytes (signature)',
 });

@@ -240,6 +240,62 @@ export const SETTINGS = [
     default: 100_000,
   }),
   setting({
+    key: 'membership.heartbeatIntervalMs',
+    kind: 'int',
+    schema: int(100, 60_000),
+    allowed: 'an integer from 100 to 60000 (milliseconds)',
+    description: 'How often this node publishes its signed heartbeat (and the first guess of everyone\'s interval).',
+    default: 1000,
+  }),
+  setting({
+    key: 'membership.phiThreshold',
+    kind: 'number',
+    schema: z.number().min(0.5).max(50),
+    allowed: 'a number from 0.5 to 50',
+    description: 'Suspicion level (phi) at which a silent peer becomes SUSPECT. Akka\'s default 8 means about 4.5 s of silence at 1 s heartbeats.',
+    default: 8,
+  }),
+  setting({
+    key: 'membership.acceptablePauseMs',
+    kind: 'int',
+    schema: int(0, 600_000),
+    allowed: 'an integer from 0 to 600000 (milliseconds)',
+    description: 'Silence tolerated on top of the usual interval before suspicion rises; also the local stall beyond which a tick convicts nobody.',
+    default: 3000,
+  }),
+  setting({
+    key: 'membership.minStdDeviationMs',
+    kind: 'int',
+    schema: int(1, 60_000),
+    allowed: 'an integer from 1 to 60000 (milliseconds)',
+    description: 'Floor on the heartbeat-interval deviation the detector assumes, so very regular peers are not suspected for small jitter.',
+    default: 100,
+  }),
+  setting({
+    key: 'membership.activeAfterHeartbeats',
+    kind: 'int',
+    schema: int(1, 100),
+    allowed: 'an integer from 1 to 100',
+    description: 'Regular heartbeats a JOINING peer must send before it counts as ACTIVE.',
+    default: 3,
+  }),
+  setting({
+    key: 'membership.deadAfterMs',
+    kind: 'int',
+    schema: int(1000, 3_600_000),
+    allowed: 'an integer from 1000 to 3600000 (milliseconds)',
+    description: 'How long a peer stays SUSPECT before it is declared DEAD.',
+    default: 20_000,
+  }),
+  setting({
+    key: 'membership.maxClockSkewMs',
+    kind: 'int',
+    schema: int(1000, 3_600_000),
+    allowed: 'an integer from 1000 to 3600000 (milliseconds)',
+    description: 'Heartbeats whose timestamp is further than this from our clock are ignored as stale.',
+    default: 60_000,
+  }),
+  setting({
     key: 'shutdown.timeoutMs',
     kind: 'int',
     schema: int(100, 600_000),
@@ -274,6 +330,15 @@ export interface NodeConfig {
     rateLimitPerSecond: number;
     rateLimitBurst: number;
     seenCacheSize: number;
+  };
+  membership: {
+    heartbeatIntervalMs: number;
+    phiThreshold: number;
+    acceptablePauseMs: number;
+    minStdDeviationMs: number;
+    activeAfterHeartbeats: number;
+    deadAfterMs: number;
+    maxClockSkewMs: number;
   };
   shutdown: { timeoutMs: number };
 }

@@ -5,7 +5,8 @@
  *   (a) raw node:crypto Ed25519 verify/s on one thread (a cached KeyObject, a 32-byte
  *       message): the baseline, all other figures are ratios to it;
  *   (b) envelopes fully verified per second on one thread (EnvelopeVerifier.verify:
- *       size check, wire split, protobuf decode, field rules, canonical re-encode,
+ *       size check, wire split, strict canonical read of the body (field rules and
+ *       canonical form in one pass, protocol/pci/fields.ts readCanonicalBody),
  *       BLAKE3 domain digest, Ed25519 verify; record: false so the replay cache stays
  *       out of it);
  *   (c) the same through a VerifyPool of --workers threads (default: one per core),

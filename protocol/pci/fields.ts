@@ -4,9 +4,12 @@
  * Canonical bytes are produced in one place, `encodeBody`, from validated plain
  * fields: protobufjs writes fields in number order and skips proto3 defaults, and
  * because the object handed to it is built here, nothing else (unknown fields a
- * decoder kept, a zero written explicitly, a duplicate) can reach the output. A
- * receiver decodes, validates and calls `encodeBody` again; bytes that differ are not
- * canonical and are refused (see protocol/README.md).
+ * decoder kept, a zero written explicitly, a duplicate) can reach the output.
+ *
+ * A receiver reads them back with `readCanonicalBody`, a hand-written single pass
+ * that accepts exactly the bytes `encodeBody` writes for valid fields and nothing
+ * else, so it needs no re-encoding (see protocol/README.md). `decodeBody` (protobufjs,
+ * lenient) remains for explaining what is wrong with bytes that reader refused.
  */
 import { AGENT_TYPE_NUMBERS, EnvelopeBodyType, protobuf } from '../codec/schema.ts';
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES } from '../crypto/ed25519.ts';
@@ -169,8 +172,9 @@ function uint64ToNumber(v: unknown): number {
  * Decodes EnvelopeBody bytes into fields without judging them (check them with
  * checkFields): an unknown agent type becomes its number as a string, absent values
  * their defaults, a missing payload undefined. Throws on bytes that are not a
- * protobuf message at all. Unknown fields are dropped here, which is why a verifier
- * must compare `encodeBody` of the result with the bytes it decoded.
+ * protobuf message at all. Unknown fields are dropped here, so bytes are canonical
+ * only if `encodeBody` of the result gives them back: the slow, lenient path, used to
+ * explain a refusal of `readCanonicalBody` and (in tests) as its oracle.
  */
 export function decodeBody(bytes: Uint8Array): EnvelopeFields {
   const m = EnvelopeBodyType.decode(bytes) as unknown as Decoded;
@@ -187,5 +191,169 @@ export function decodeBody(bytes: Uint8Array): EnvelopeFields {
     ihsanScore: own(m, 'ihsanScore', 0),
     snrScore: own(m, 'snrScore', 0),
     nonce: own(m, 'nonce', EMPTY),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// The strict reader
+// ---------------------------------------------------------------------------
+
+/** Tag bytes (field number << 3 | wire type); every EnvelopeBody tag fits in one byte. */
+const TAG_AGENT_TYPE = 0x08; // 1, varint
+const TAG_PAYLOAD = 0x12; // 2, length-delimited
+const TAG_SENDER_PUBLIC_KEY = 0x1a; // 3, length-delimited
+const TAG_TIMESTAMP_MS = 0x20; // 4, varint
+const TAG_TTL_SECONDS = 0x28; // 5, varint
+const TAG_IHSAN_SCORE = 0x31; // 6, fixed64
+const TAG_SNR_SCORE = 0x39; // 7, fixed64
+const TAG_NONCE = 0x42; // 8, length-delimited
+const TAG_CONTENT_TYPE = 0x0a; // Payload 1, length-delimited
+const TAG_DATA = 0x12; // Payload 2, length-delimited
+
+/** Agent type by its one-byte wire number (the canonical encoding of 1 to 3). */
+const AGENT_TYPE_BY_BYTE: readonly (AgentTypeName | undefined)[] = Array.from({ length: 0x80 }, (_, i) =>
+  AGENT_TYPE_BY_NUMBER.get(i),
+);
+
+/** Scratch for reading doubles: IEEE 754 bits are little-endian on the wire. */
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([-0]).buffer)[7] === 0x80;
+
+/** Where the reader stands: module state, safe because a read never yields. */
+let at = 0;
+
+/**
+ * The minimal varint of at most `maxBytes` bytes at `at`, ending before `end`, moving
+ * `at` past it; -1 if it runs past `end`, is longer, or is padded (a multi-byte
+ * varint whose last byte is 0). Values stay below 2^56, exact enough for the range
+ * checks callers make (any value >= 2^53 still compares as >= 2^53).
+ */
+function minimalVarint(b: Uint8Array, end: number, maxBytes: number): number {
+  let value = 0;
+  let scale = 1;
+  const last = Math.min(at + maxBytes, end);
+  for (let p = at; p < last; p++) {
+    const x = b[p]!;
+    if (x < 0x80) {
+      if (x === 0 && p > at) return -1;
+      at = p + 1;
+      return value + x * scale;
+    }
+    value += (x & 0x7f) * scale;
+    scale *= 128;
+  }
+  return -1;
+}
+
+/** A score at `at`: present only when not the default, so in (0, 1]; -1 otherwise (NaN, -0, 0 included). */
+function presentScore(b: Uint8Array, end: number): number {
+  if (end - at < 8) return -1;
+  if (LITTLE_ENDIAN) for (let i = 0; i < 8; i++) F64_BYTES[i] = b[at + i]!;
+  else for (let i = 0; i < 8; i++) F64_BYTES[7 - i] = b[at + i]!;
+  at += 8;
+  const x = F64[0]!;
+  return x > 0 && x <= 1 ? x : -1;
+}
+
+/** Content type bytes as a string: 1 to 255 printable ASCII characters, else null. */
+function printableAscii(b: Uint8Array, start: number, end: number): string | null {
+  if (end <= start || end - start > CONTENT_TYPE_MAX_LENGTH) return null;
+  for (let p = start; p < end; p++) {
+    const x = b[p]!;
+    if (x < 0x20 || x > 0x7e) return null;
+  }
+  return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+}
+
+/**
+ * The fields of `bytes` if and only if they are the canonical encoding of valid fields
+ * (`checkFields` passes and `encodeBody` of them gives `bytes` back); null for anything
+ * else. One pass, no protobuf decoder and no re-encoding: the canonical form leaves no
+ * choice, so the reader expects each byte where `encodeBody` puts it:
+ *
+ *   08 <agent 1-3>  12 <len> [0a <len 1-255> <printable ASCII>] [12 <len >= 1> <data>]
+ *   1a 20 <32-byte key>  20 <timestamp 1..2^53-1>  28 <ttl 1..2^32-1>
+ *   [31 <double in (0, 1]>]  [39 <double in (0, 1]>]  42 <len 16-64> <nonce>
+ *
+ * with every varint minimal and nothing after the nonce. Fields are therefore present
+ * at most once, in field-number order, with their wire types, defaults absent (the
+ * scores are the only valid fields that can be, and 0 is then omitted; -0 and NaN are
+ * refused) and no unknown fields. Byte fields are views into `bytes`. Never throws.
+ * Does not apply the policy's maxTtlSeconds.
+ */
+export function readCanonicalBody(bytes: Uint8Array): EnvelopeFields | null {
+  const b = bytes;
+  const end = b.length;
+  // 1: agent_type, one byte (1 to 3 need no more; 0 would be omitted, and is invalid).
+  if (end < 2 || b[0] !== TAG_AGENT_TYPE) return null;
+  const agentType = AGENT_TYPE_BY_BYTE[b[1]!];
+  if (agentType === undefined) return null;
+  // 2: payload, always present (a message field), itself canonical.
+  if (b[2] !== TAG_PAYLOAD) return null;
+  at = 3;
+  const payloadLength = minimalVarint(b, end, 5);
+  if (payloadLength < 0 || payloadLength > end - at) return null;
+  const payloadEnd = at + payloadLength;
+  if (b[at] !== TAG_CONTENT_TYPE || at >= payloadEnd) return null;
+  at++;
+  const contentTypeLength = minimalVarint(b, payloadEnd, 2);
+  if (contentTypeLength < 0 || contentTypeLength > payloadEnd - at) return null;
+  const contentType = printableAscii(b, at, at + contentTypeLength);
+  if (contentType === null) return null;
+  at += contentTypeLength;
+  let data: Uint8Array = EMPTY;
+  if (at < payloadEnd) {
+    if (b[at] !== TAG_DATA) return null;
+    at++;
+    const dataLength = minimalVarint(b, payloadEnd, 5);
+    // Empty data is the default, so omitted; the data must end the payload exactly.
+    if (dataLength < 1 || dataLength !== payloadEnd - at) return null;
+    data = b.subarray(at, payloadEnd);
+    at = payloadEnd;
+  }
+  // 3: sender_public_key, 32 bytes.
+  if (end - at < 2 + ED25519_PUBLIC_KEY_BYTES) return null;
+  if (b[at] !== TAG_SENDER_PUBLIC_KEY || b[at + 1] !== ED25519_PUBLIC_KEY_BYTES) return null;
+  const senderPublicKey = b.subarray(at + 2, at + 2 + ED25519_PUBLIC_KEY_BYTES);
+  at += 2 + ED25519_PUBLIC_KEY_BYTES;
+  // 4: timestamp_ms, 1 to 2^53 - 1 (at most 8 varint bytes).
+  if (b[at] !== TAG_TIMESTAMP_MS) return null;
+  at++;
+  const timestampMs = minimalVarint(b, end, 8);
+  if (timestampMs < 1 || timestampMs > Number.MAX_SAFE_INTEGER) return null;
+  // 5: ttl_seconds, 1 to 2^32 - 1.
+  if (b[at] !== TAG_TTL_SECONDS) return null;
+  at++;
+  const ttlSeconds = minimalVarint(b, end, 5);
+  if (ttlSeconds < 1 || ttlSeconds > TTL_SECONDS_MAX) return null;
+  // 6, 7: the scores, omitted when 0.
+  let ihsanScore = 0;
+  if (b[at] === TAG_IHSAN_SCORE) {
+    at++;
+    ihsanScore = presentScore(b, end);
+    if (ihsanScore < 0) return null;
+  }
+  let snrScore = 0;
+  if (b[at] === TAG_SNR_SCORE) {
+    at++;
+    snrScore = presentScore(b, end);
+    if (snrScore < 0) return null;
+  }
+  // 8: nonce, 16 to 64 bytes (a one-byte length), and the last bytes of the body.
+  if (b[at] !== TAG_NONCE) return null;
+  const nonceLength = b[at + 1];
+  if (nonceLength === undefined || nonceLength < NONCE_MIN_BYTES || nonceLength > NONCE_MAX_BYTES) return null;
+  if (end - (at + 2) !== nonceLength) return null;
+  const nonce = b.subarray(at + 2, end);
+  return {
+    agentType,
+    payload: { contentType, data },
+    senderPublicKey,
+    timestampMs,
+    ttlSeconds,
+    ihsanScore,
+    snrScore,
+    nonce,
   };
 }

@@ -1,5 +1,6 @@
 /**
- * A VerifyPool worker: runs checkEnvelope (everything but replay) on batches.
+ * A VerifyPool worker: runs checkEnvelopeBare (checkEnvelope without the hex id:
+ * everything but replay) on batches.
  *
  * A batch arrives as one transferred ArrayBuffer holding every envelope back to back
  * (offsets say where each starts). Answers are compact typed arrays, transferred back
@@ -11,7 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Ed25519Verifier } from '../crypto/ed25519.ts';
 import { REJECT_CODE_LIST } from './reject-codes.ts';
-import { checkEnvelope } from './verify.ts';
+import { checkEnvelopeBare } from './verify.ts';
 import { type BatchRequest, type BatchResponse, LOCAL_FLAG, type WorkerInit } from './verify-batch.ts';
 
 const port = parentPort;
@@ -29,9 +30,9 @@ port.on('message', (req: BatchRequest) => {
   for (let i = 0; i < n; i++) {
     const start = req.offsets[i]!;
     const bytes = new Uint8Array(req.buffer, start, req.offsets[i + 1]! - start);
-    let r: ReturnType<typeof checkEnvelope>;
+    let r: ReturnType<typeof checkEnvelopeBare>;
     try {
-      r = checkEnvelope(bytes, req.nows[i]!, init.policy, keys);
+      r = checkEnvelopeBare(bytes, req.nows[i]!, init.policy, keys);
     } catch (err) {
       // The same guard as EnvelopeVerifier.verify: no input may kill a worker.
       r = { ok: false, code: 'R005', reason: `envelope could not be processed: ${(err as Error)?.message}` };

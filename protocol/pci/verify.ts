@@ -26,7 +26,7 @@ import { EnvelopeWireError, splitEnvelope } from '../codec/envelope-wire.ts';
 import { domainDigest } from '../crypto/blake3.ts';
 import { DOMAINS } from '../crypto/domains.ts';
 import { Ed25519Verifier } from '../crypto/ed25519.ts';
-import { checkFields, checkSignatureShape, type DecodedEnvelope, decodeBody, encodeBody } from './fields.ts';
+import { checkFields, checkSignatureShape, type DecodedEnvelope, decodeBody, readCanonicalBody } from './fields.ts';
 import { type PciPolicy, resolvePciPolicy } from './policy.ts';
 import type { RejectCode } from './reject-codes.ts';
 import { ReplayCache } from './replay-cache.ts';
@@ -63,14 +63,10 @@ function malformed(reason: string, local?: true): Malformed {
   return local ? { ok: false, code: 'R005', reason, local } : { ok: false, code: 'R005', reason };
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
-}
-
 /**
  * The R005 stage alone: size, wire layout, body decoding, canonical form, field rules
  * and the policy's TTL limit. Never throws. Also what a store uses to read back the
- * wire bytes it kept.
+ * wire bytes it kept (and what a VerifyPool uses to decode an accepted envelope).
  */
 export function decodeEnvelope(
   bytes: Uint8Array,
@@ -88,26 +84,47 @@ export function decodeEnvelope(
   }
   const sigProblem = checkSignatureShape(parts.signature);
   if (sigProblem !== null) return malformed(sigProblem);
+  // The fast path: one strict pass that accepts exactly the canonical encoding of
+  // valid fields (what decoding, checking and re-encoding would accept).
+  const fields = readCanonicalBody(parts.body);
+  if (fields === null) return explainBody(parts.body, policy);
+  if (policy.maxTtlSeconds !== undefined && fields.ttlSeconds > policy.maxTtlSeconds) {
+    return tooLong(fields.ttlSeconds, policy.maxTtlSeconds);
+  }
+  return { ok: true, envelope: { ...fields, signature: parts.signature }, bodyBytes: parts.body };
+}
+
+function tooLong(ttlSeconds: number, maxTtlSeconds: number): Malformed {
+  return malformed(`ttlSeconds: ${ttlSeconds} exceeds this node's limit of ${maxTtlSeconds}`, true);
+}
+
+/**
+ * Why readCanonicalBody refused a body, found the slow way: decode leniently
+ * (protobufjs), check the fields, then re-encode and compare. The first problem this
+ * finds is the answer, so the reasons (and which R005s are `local`) are what they were
+ * before the strict reader existed: a broken field rule before the node's TTL limit
+ * before non-canonical bytes. Only refused bodies come here.
+ */
+function explainBody(body: Uint8Array, policy: Pick<PciPolicy, 'maxTtlSeconds'>): Malformed {
   let fields: ReturnType<typeof decodeBody>;
   try {
-    fields = decodeBody(parts.body);
+    fields = decodeBody(body);
   } catch (err) {
     return malformed(`body is not a valid EnvelopeBody: ${(err as Error).message}`);
   }
   const problem = checkFields(fields);
   if (problem !== null) return malformed(problem);
   if (policy.maxTtlSeconds !== undefined && fields.ttlSeconds > policy.maxTtlSeconds) {
-    return malformed(`ttlSeconds: ${fields.ttlSeconds} exceeds this node's limit of ${policy.maxTtlSeconds}`, true);
+    return tooLong(fields.ttlSeconds, policy.maxTtlSeconds);
   }
-  // Valid fields, but were they written the one canonical way? Unknown, duplicate or
-  // out-of-order fields, explicit defaults and padded varints all fail here.
-  if (!sameBytes(encodeBody(fields), parts.body)) {
-    return malformed(
-      'body is not canonically encoded (unknown, repeated or out-of-order fields, or explicit defaults)',
-    );
-  }
-  return { ok: true, envelope: { ...fields, signature: parts.signature }, bodyBytes: parts.body };
+  // Valid fields, so the bytes were not written the one canonical way: unknown,
+  // duplicate or out-of-order fields, explicit defaults or padded varints. (Also the
+  // answer should the two paths ever disagree: the strict reader decides.)
+  return malformed('body is not canonically encoded (unknown, repeated or out-of-order fields, or explicit defaults)');
 }
+
+/** An accepted result without its hex id, which a VerifyPool worker has no use for. */
+export type CheckedEnvelope = Omit<VerifyAccepted, 'idHex'>;
 
 /**
  * Every check but replay (R005, R007, R001, R002, R003, R004). Stateless apart from
@@ -119,6 +136,24 @@ export function checkEnvelope(
   policy: Readonly<PciPolicy>,
   keys: Ed25519Verifier,
 ): VerifyResult {
+  const r = checkEnvelopeBare(bytes, nowMs, policy, keys);
+  if (!r.ok) return r;
+  return {
+    ok: true,
+    id: r.id,
+    idHex: Buffer.from(r.id).toString('hex'),
+    expiresAtMs: r.expiresAtMs,
+    envelope: r.envelope,
+  };
+}
+
+/** checkEnvelope, but an accepted result has no `idHex` (what VerifyPool workers run). */
+export function checkEnvelopeBare(
+  bytes: Uint8Array,
+  nowMs: number,
+  policy: Readonly<PciPolicy>,
+  keys: Ed25519Verifier,
+): CheckedEnvelope | VerifyRejected {
   const decoded = decodeEnvelope(bytes, policy);
   if (!decoded.ok) return decoded;
   const e = decoded.envelope;
@@ -147,7 +182,7 @@ export function checkEnvelope(
   if (e.snrScore < policy.snrThreshold) {
     return { ok: false, code: 'R004', reason: `snrScore ${e.snrScore} is below ${policy.snrThreshold}` };
   }
-  return { ok: true, id, idHex: Buffer.from(id).toString('hex'), expiresAtMs, envelope: e };
+  return { ok: true, id, expiresAtMs, envelope: e };
 }
 
 export interface EnvelopeVerifierModules {

@@ -5,10 +5,12 @@
  * process.
  */
 import { mkdirSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import type { Peer, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
-import { FEDERATION_TOPIC, PCI_TOPIC } from '../protocol/topics.ts';
+import { Ed25519Signer } from '../protocol/crypto/ed25519.ts';
+import { FEDERATION_TOPIC, HEARTBEAT_TOPIC, PCI_TOPIC } from '../protocol/topics.ts';
 import { type ApiServer, createApiServer } from './api/server.ts';
 import type { NodeConfig } from './config/schema.ts';
 import { NodeError } from './errors.ts';
@@ -18,6 +20,7 @@ import { type HealthReport, runHealthChecks } from './health.ts';
 import type { NodeIdentity } from './identity.ts';
 import { acquireLock, type DataDirLock } from './lock.ts';
 import type { Logger } from './log.ts';
+import { MembershipService } from './membership/membership-service.ts';
 import { NodeMetrics } from './metrics/node-metrics.ts';
 import { createHost, type Host } from './p2p/host.ts';
 import { layoutOf } from './paths.ts';
@@ -54,6 +57,16 @@ export interface PeerView {
   connections: number;
 }
 
+export interface MemberView {
+  peerId: string;
+  state: string;
+  phi: number;
+  lastSeen: string;
+  incarnation: number;
+  sequence: number;
+  connected: boolean;
+}
+
 export interface NodeInfo {
   peerId: string;
   publicKey: string;
@@ -83,6 +96,7 @@ export class BizraNode {
   readonly store: Store;
   readonly pci: PciService;
   readonly pciStore: PciStore;
+  readonly membership: MembershipService;
   readonly api: ApiServer | undefined;
   private readonly log: Logger;
   private readonly lock: DataDirLock;
@@ -130,6 +144,34 @@ export class BizraNode {
         metrics: this.metrics,
         logger: this.log.child({ module: 'pci' }),
         now: () => this.now().getTime(),
+      },
+    );
+    this.membership = new MembershipService(
+      {
+        heartbeatIntervalMs: opts.config.membership.heartbeatIntervalMs,
+        maxClockSkewMs: opts.config.membership.maxClockSkewMs,
+        view: {
+          activeAfterHeartbeats: opts.config.membership.activeAfterHeartbeats,
+          deadAfterMs: opts.config.membership.deadAfterMs,
+          phi: {
+            threshold: opts.config.membership.phiThreshold,
+            acceptableHeartbeatPauseMs: opts.config.membership.acceptablePauseMs,
+            minStdDeviationMs: opts.config.membership.minStdDeviationMs,
+          },
+        },
+      },
+      {
+        host: this.host,
+        metrics: this.metrics,
+        logger: this.log.child({ module: 'membership' }),
+        signer: Ed25519Signer.fromSeed(this.identity.seed),
+        incarnation: () => this.boot?.bootCount ?? 1,
+        now: () => this.now().getTime(),
+        liveness: () => ({
+          consensusHeight: 0,
+          loadPermille: Math.min(0xffff_ffff, Math.round(((loadavg()[0] ?? 0) / availableParallelism()) * 1000)),
+          gpu: this.gpus.length > 0,
+        }),
       },
     );
     this.opts = {
@@ -206,6 +248,7 @@ export class BizraNode {
         this.wireMetrics();
         this.rememberPeers();
         this.pci.start();
+        this.membership.start();
       });
       if (this.opts.probeGpu) this.gpus = await step(() => probeGpus());
       if (this.api) await step(() => this.api?.listen());
@@ -260,6 +303,7 @@ export class BizraNode {
     this.lifetime.abort();
     await step('api', () => this.api?.close());
     await step('pci', () => this.pci.stop());
+    await step('membership', () => this.membership.stop());
     await step('libp2p', () => this.host.stop());
     this.lag.stop();
     await step('store', () => this.store.close());
@@ -304,6 +348,25 @@ export class BizraNode {
       });
     }
     return [...byPeer.values()].sort((a, b) => a.peerId.localeCompare(b.peerId));
+  }
+
+  /**
+   * The membership view: every peer this node has heard a heartbeat from, with
+   * its state, suspicion level and when it was last heard (wall-clock time).
+   */
+  members(): MemberView[] {
+    const mono = this.membership.monotonic();
+    const wall = this.now().getTime();
+    const connected = new Set(this.peers().map((p) => p.peerId));
+    return this.membership.members().map((m) => ({
+      peerId: m.peerId,
+      state: m.state,
+      phi: Math.round(m.phi * 1000) / 1000,
+      lastSeen: new Date(wall - (mono - m.lastHeartbeatMs)).toISOString(),
+      incarnation: m.incarnation,
+      sequence: m.sequence,
+      connected: connected.has(m.peerId),
+    }));
   }
 
   /** Dials a peer by multiaddr (which must end in /p2p/<id>). */
@@ -434,8 +497,10 @@ export class BizraNode {
       meshPeers: () => ({
         [FEDERATION_TOPIC]: this.running ? this.meshPeers(FEDERATION_TOPIC) : 0,
         [PCI_TOPIC]: this.running ? this.meshPeers(PCI_TOPIC) : 0,
+        [HEARTBEAT_TOPIC]: this.running ? this.meshPeers(HEARTBEAT_TOPIC) : 0,
       }),
       pciStored: () => this.pciStore.count,
+      membershipCounts: () => this.membership.view.counts(),
     });
   }
 }

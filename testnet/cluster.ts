@@ -31,6 +31,11 @@ export interface ClusterOptions {
 export interface Cluster {
   readonly root: string;
   readonly nodes: BizraNode[];
+  /**
+   * Starts node i again from its data dir (same key, next incarnation) after it
+   * was stopped, dials up to `degree` running nodes, and puts it in its slot.
+   */
+  restart(index: number): Promise<BizraNode>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +48,26 @@ export async function startCluster(opts: ClusterOptions, modules: { logger: Logg
   const cluster: Cluster = {
     root,
     nodes,
+    async restart(index) {
+      const old = nodes[index];
+      if (!old) throw new RangeError(`no node ${index}`);
+      await old.stop();
+      const { identity } = await initDataDir(old.dataDir);
+      const node = await BizraNode.create(
+        { config: old.config, dataDir: old.dataDir, processMetrics: index === 0, probeGpu: false },
+        { identity, logger: modules.logger.child({ node: index }) },
+      );
+      await node.start();
+      nodes[index] = node;
+      const others = nodes.filter((n, i) => i !== index && n.running);
+      await Promise.allSettled(
+        others.slice(0, degree).map(async (peer) => {
+          const addr = peer.host.getMultiaddrs()[0];
+          if (addr) await node.host.dial(addr);
+        }),
+      );
+      return node;
+    },
     async stop() {
       // Stop in parallel: each node's stop is independent and mostly waiting on sockets.
       await Promise.allSettled(nodes.map((n) => n.stop()));

@@ -33,7 +33,16 @@ export function registerNodeRoutes(app: FastifyInstance, { node }: ApiModules): 
 
   app.get('/v1/peers', async () => {
     const peers = node.peers();
-    return { count: peers.length, peers };
+    const members = node.members();
+    const byId = new Map(members.map((m) => [m.peerId, m]));
+    return {
+      count: peers.length,
+      peers: peers.map((p) => {
+        const m = byId.get(p.peerId);
+        return m ? { ...p, state: m.state, phi: m.phi, lastSeen: m.lastSeen, incarnation: m.incarnation } : p;
+      }),
+      membership: { states: node.membership.view.counts(), members },
+    };
   });
 
   app.post<{ Body: { multiaddr: string; timeoutMs?: number } }>(

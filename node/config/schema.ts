@@ -244,7 +244,7 @@ export const SETTINGS = [
     kind: 'int',
     schema: int(100, 60_000),
     allowed: 'an integer from 100 to 60000 (milliseconds)',
-    description: 'How often this node publishes its signed heartbeat (and the first guess of everyone\'s interval).',
+    description: "How often this node publishes its signed heartbeat (and the first guess of everyone's interval).",
     default: 1000,
   }),
   setting({
@@ -252,7 +252,8 @@ export const SETTINGS = [
     kind: 'number',
     schema: z.number().min(0.5).max(50),
     allowed: 'a number from 0.5 to 50',
-    description: 'Suspicion level (phi) at which a silent peer becomes SUSPECT. Akka\'s default 8 means about 4.5 s of silence at 1 s heartbeats.',
+    description:
+      "Suspicion level (phi) at which a silent peer becomes SUSPECT. Akka's default 8 means about 4.5 s of silence at 1 s heartbeats.",
     default: 8,
   }),
   setting({
@@ -260,7 +261,8 @@ export const SETTINGS = [
     kind: 'int',
     schema: int(0, 600_000),
     allowed: 'an integer from 0 to 600000 (milliseconds)',
-    description: 'Silence tolerated on top of the usual interval before suspicion rises; also the local stall beyond which a tick convicts nobody.',
+    description:
+      'Silence tolerated on top of the usual interval before suspicion rises; also the local stall beyond which a tick convicts nobody.',
     default: 3000,
   }),
   setting({
@@ -268,7 +270,8 @@ export const SETTINGS = [
     kind: 'int',
     schema: int(1, 60_000),
     allowed: 'an integer from 1 to 60000 (milliseconds)',
-    description: 'Floor on the heartbeat-interval deviation the detector assumes, so very regular peers are not suspected for small jitter.',
+    description:
+      'Floor on the heartbeat-interval deviation the detector assumes, so very regular peers are not suspected for small jitter.',
     default: 100,
   }),
   setting({

@@ -16,6 +16,7 @@ export interface MetricSources {
   peersConnected(): number;
   meshPeers(): Record<string, number>;
   pciStored?(): number;
+  membershipCounts?(): Record<string, number>;
 }
 
 export class NodeMetrics {
@@ -39,6 +40,11 @@ export class NodeMetrics {
   readonly pciRelayed: Counter;
   readonly pciVerifySeconds: Histogram;
   readonly pciStored: Gauge;
+  readonly heartbeatsSent: Counter;
+  readonly heartbeatsReceived: Counter<'result'>;
+  readonly membershipPeers: Gauge<'state'>;
+  readonly membershipTransitions: Counter<'from' | 'to'>;
+  readonly membershipDetectionSeconds: Histogram;
 
   constructor(opts: NodeMetricsOptions) {
     const registers = [this.registry];
@@ -156,6 +162,38 @@ export class NodeMetrics {
       collect() {
         this.set(self.sources?.pciStored?.() ?? 0);
       },
+    });
+    this.heartbeatsSent = new Counter({
+      name: 'bizra_membership_heartbeats_sent_total',
+      help: 'Signed heartbeats this node published.',
+      registers,
+    });
+    this.heartbeatsReceived = new Counter({
+      name: 'bizra_membership_heartbeats_received_total',
+      help: 'Heartbeats received over gossip, by result: accepted, stale (old, replayed or far off our clock), invalid (forged or malformed).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.membershipPeers = new Gauge({
+      name: 'bizra_membership_peers',
+      help: "Peers in this node's membership view, by state (JOINING, ACTIVE, SUSPECT, DEAD).",
+      labelNames: ['state'],
+      registers,
+      collect() {
+        for (const [state, n] of Object.entries(self.sources?.membershipCounts?.() ?? {})) this.set({ state }, n);
+      },
+    });
+    this.membershipTransitions = new Counter({
+      name: 'bizra_membership_transitions_total',
+      help: 'Peer state changes seen by this node, by from and to state.',
+      labelNames: ['from', 'to'],
+      registers,
+    });
+    this.membershipDetectionSeconds = new Histogram({
+      name: 'bizra_membership_detection_seconds',
+      help: "Time from a peer's last heartbeat to this node marking it SUSPECT.",
+      buckets: [1, 2, 3, 3.5, 4, 4.5, 5, 5.5, 6, 8, 10, 15, 20, 30],
+      registers,
     });
   }
 

@@ -81,7 +81,11 @@ describe('HTTP API of one node', () => {
   });
 
   it('GET /v1/peers lists no peers for a lone node', async () => {
-    expect(await (await fetch(`${base}/v1/peers`)).json()).toEqual({ count: 0, peers: [] });
+    expect(await (await fetch(`${base}/v1/peers`)).json()).toEqual({
+      count: 0,
+      peers: [],
+      membership: { states: { JOINING: 0, ACTIVE: 0, SUSPECT: 0, DEAD: 0 }, members: [] },
+    });
   });
 
   describe('bad requests get a 4xx with a JSON error and change nothing', () => {

@@ -112,7 +112,7 @@ describe('bizra CLI', () => {
     expect(human.stdout).toMatch(/^status: {3}ok$/m);
 
     const peers = await run(['peers', '--api-port', String(port)]);
-    expect(peers.stdout.trim()).toBe('no peers connected');
+    expect(peers.stdout.trim()).toBe('0 peer(s) connected; membership: 0 JOINING, 0 ACTIVE, 0 SUSPECT, 0 DEAD');
 
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);

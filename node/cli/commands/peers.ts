@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
-import type { PeerView } from '../../node.ts';
+import type { MemberView, PeerView } from '../../node.ts';
+
+interface PeersAnswer {
+  count: number;
+  peers: PeerView[];
+  membership: { states: Record<string, number>; members: MemberView[] };
+}
+
 import { callApi } from '../api-client.ts';
 import type { CliIo } from '../io.ts';
 import { type ApiCommandOptions, addApiOptions, apiFor } from './status.ts';
@@ -9,11 +16,23 @@ export function registerPeers(program: Command, io: CliIo): void {
 
   addApiOptions(peers.command('list', { isDefault: true }).description('List connected peers (the default).')).action(
     async (opts: ApiCommandOptions) => {
-      const res = await callApi<{ count: number; peers: PeerView[] }>(apiFor(opts, io), '/v1/peers');
+      const res = await callApi<PeersAnswer>(apiFor(opts, io), '/v1/peers');
       if (opts.json) return io.print(JSON.stringify(res.body, null, 2));
-      if (res.body.count === 0) return io.print('no peers connected');
-      io.print(`${res.body.count} peer(s)`);
-      for (const p of res.body.peers) io.print(`${p.peerId}  ${p.direction.padEnd(8)}  ${p.addresses.join(', ')}`);
+      const { states, members } = res.body.membership;
+      io.print(
+        `${res.body.count} peer(s) connected; membership: ${Object.entries(states)
+          .map(([s, n]) => `${n} ${s}`)
+          .join(', ')}`,
+      );
+      for (const m of members) {
+        io.print(
+          `${m.peerId}  ${m.state.padEnd(7)}  phi ${m.phi.toFixed(2).padStart(6)}  last seen ${m.lastSeen}  incarnation ${m.incarnation}${m.connected ? '' : '  (not connected)'}`,
+        );
+      }
+      const known = new Set(members.map((m) => m.peerId));
+      for (const p of res.body.peers.filter((p) => !known.has(p.peerId))) {
+        io.print(`${p.peerId}  (no heartbeat yet)  ${p.direction}  ${p.addresses.join(', ')}`);
+      }
     },
   );
 

@@ -1,0 +1,106 @@
+/**
+ * Membership over real libp2p nodes in one process: signed heartbeats every
+ * second, the phi-accrual detector with Akka's defaults.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Transition } from '../../consensus/membership/index.ts';
+import { HEARTBEAT_TOPIC } from '../../protocol/topics.ts';
+import { type Cluster, startCluster } from '../../testnet/cluster.ts';
+import type { BizraNode } from '../node.ts';
+import { silentLogger, waitFor } from './helpers.ts';
+
+const noDht = (c: { p2p: { dht: boolean } }) => {
+  c.p2p.dht = false;
+};
+
+function allActive(nodes: BizraNode[]): boolean {
+  return nodes.every((n) => n.membership.view.counts().ACTIVE === nodes.length - 1);
+}
+
+/** Every transition each node reports from now on. */
+function recordTransitions(nodes: BizraNode[]): Array<Transition & { observer: string }> {
+  const seen: Array<Transition & { observer: string }> = [];
+  for (const n of nodes) n.membership.onTransition((t) => seen.push({ ...t, observer: n.peerId.toString() }));
+  return seen;
+}
+
+describe('membership', () => {
+  let cluster: Cluster | undefined;
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+
+  // The issue asks for 50 nodes. Every node hears every heartbeat, so the work grows
+  // with the square of the cluster: 50 nodes in one process need about 4 cores today
+  // (see the note on issue 4), more than CI's 2. 16 nodes keep the same checks at
+  // about 0.4 of a core.
+  it('16 nodes: 3 stopped nodes are SUSPECT on every survivor within 6 s of their last heartbeat, and nobody else ever is', async () => {
+    cluster = await startCluster({ peers: 16, api: false, tune: noDht }, { logger: silentLogger() });
+    const nodes = cluster.nodes;
+    await waitFor('all ACTIVE everywhere', () => allActive(nodes), 40_000);
+    const transitions = recordTransitions(nodes);
+    const victims = [nodes[3], nodes[8], nodes[13]] as BizraNode[];
+    const victimIds = new Set(victims.map((v) => v.peerId.toString()));
+    const survivors = nodes.filter((n) => !victims.includes(n));
+    await Promise.all(victims.map((v) => v.stop()));
+    const suspected = () =>
+      survivors.every((s) => [...victimIds].every((id) => s.membership.view.get(id)?.state === 'SUSPECT'));
+    await waitFor('victims SUSPECT on every survivor', suspected, 20_000);
+
+    const suspicions = transitions.filter((t) => t.to === 'SUSPECT');
+    expect(suspicions.length).toBe(survivors.length * victims.length);
+    for (const t of suspicions) {
+      expect(victimIds.has(t.peerId)).toBe(true);
+      expect(t.sinceLastHeartbeatMs).toBeLessThanOrEqual(6000);
+      expect(t.sinceLastHeartbeatMs).toBeGreaterThanOrEqual(3000);
+    }
+    for (const s of survivors) {
+      const counts = s.membership.view.counts();
+      expect(counts.SUSPECT).toBe(3);
+      expect(counts.ACTIVE).toBe(survivors.length - 1);
+    }
+  });
+
+  it('heartbeats held back for 2 s (less than the acceptable pause) convict nobody', async () => {
+    cluster = await startCluster({ peers: 4, api: false, tune: noDht }, { logger: silentLogger() });
+    const nodes = cluster.nodes;
+    await waitFor('all ACTIVE', () => allActive(nodes), 20_000);
+    const transitions = recordTransitions(nodes);
+    const held = nodes[2] as BizraNode;
+    const pubsub = held.host.services.pubsub;
+    const publish = pubsub.publish.bind(pubsub);
+    const until = Date.now() + 2000;
+    pubsub.publish = async (topic: string, data?: Uint8Array) => {
+      if (topic === HEARTBEAT_TOPIC && Date.now() < until) return { recipients: [] };
+      return publish(topic, data);
+    };
+    await new Promise((r) => setTimeout(r, 6000));
+    expect(transitions.filter((t) => t.to === 'SUSPECT' || t.to === 'DEAD')).toEqual([]);
+    expect(allActive(nodes)).toBe(true);
+  });
+
+  it('a stopped node that restarts comes back ACTIVE everywhere, with a higher incarnation', async () => {
+    cluster = await startCluster(
+      {
+        peers: 5,
+        api: false,
+        tune: (c) => {
+          c.p2p.dht = false;
+          c.membership.deadAfterMs = 2000;
+        },
+      },
+      { logger: silentLogger() },
+    );
+    const nodes = cluster.nodes;
+    await waitFor('all ACTIVE', () => allActive(nodes), 20_000);
+    const id = (nodes[1] as BizraNode).peerId.toString();
+    const before = (nodes[0] as BizraNode).membership.view.get(id)?.incarnation ?? 0;
+    await (nodes[1] as BizraNode).stop();
+    const others = nodes.filter((_, i) => i !== 1);
+    await waitFor('DEAD everywhere', () => others.every((n) => n.membership.view.get(id)?.state === 'DEAD'), 20_000);
+    await cluster.restart(1);
+    await waitFor('ACTIVE again everywhere', () => allActive(cluster?.nodes ?? []), 20_000);
+    for (const n of others) expect(n.membership.view.get(id)?.incarnation).toBeGreaterThan(before);
+  });
+});

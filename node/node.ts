@@ -248,7 +248,7 @@ export class BizraNode {
         this.wireMetrics();
         this.rememberPeers();
         this.pci.start();
-        this.membership.start();
+        if (this.config.membership.enabled) this.membership.start();
       });
       if (this.opts.probeGpu) this.gpus = await step(() => probeGpus());
       if (this.api) await step(() => this.api?.listen());

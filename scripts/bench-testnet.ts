@@ -26,6 +26,7 @@ import { startProgress } from '../testnet/progress.ts';
 interface BenchArgs {
   peers: number;
   dht: boolean;
+  membership: boolean;
   messages: number;
   degree: number;
   seed: number;
@@ -69,6 +70,11 @@ function program(): Command {
     )
     .addOption(new Option('--degree <d>', 'earlier nodes each node dials').argParser(intArg(1, 100)).default(6))
     .option('--no-dht', 'run the nodes without kad-dht (p2p.dht = false)')
+    .option(
+      '--membership',
+      'run heartbeats and failure detection on every node (off by default: it grows with N²)',
+      false,
+    )
     .addOption(
       new Option('--seed <s>', 'seed for topology and publishers').argParser(intArg(0, 0xffff_ffff)).default(1),
     )
@@ -121,6 +127,7 @@ async function run(args: BenchArgs, root: string): Promise<{ report: BenchTestne
       seed: args.seed,
       tune: (config) => {
         config.p2p.dht = args.dht;
+        config.membership.enabled = args.membership;
       },
       onProgress: (n) => progress.update(n),
     },

@@ -13,6 +13,8 @@ export interface TestnetArgs {
   api: boolean;
   /** Run kad-dht on every node (p2p.dht). */
   dht: boolean;
+  /** Heartbeats and failure detection on every node (membership.enabled). */
+  membership: boolean;
   degree: number;
   seed: number;
   /** Keep the nodes' data here; a temp dir (removed at exit) when absent. */
@@ -115,6 +117,11 @@ export function testnetProgram(): Command {
     )
     .option('--no-api', 'do not serve the HTTP API on the nodes')
     .option(
+      '--membership',
+      'turn on heartbeats and failure detection (membership.enabled); each node hears every heartbeat, so the cost grows with the square of --peers',
+      false,
+    )
+    .option(
       '--no-dht',
       'run the nodes without kad-dht (p2p.dht = false): far fewer connections and less memory per node',
     )
@@ -153,6 +160,7 @@ export function parseTestnetArgs(argv: readonly string[]): ParseResult {
     apiBasePort: number;
     api: boolean;
     dht: boolean;
+    membership: boolean;
     degree: number;
     seed: number;
     root?: string;
@@ -177,6 +185,7 @@ export function parseTestnetArgs(argv: readonly string[]): ParseResult {
       apiBasePort: o.apiBasePort,
       api: o.api,
       dht: o.dht,
+      membership: o.membership,
       degree: o.degree,
       seed: o.seed,
       root: o.root,

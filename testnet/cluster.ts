@@ -19,6 +19,11 @@ export interface ClusterOptions {
   apiBasePort?: number;
   /** Serve the HTTP API on every node (default true). */
   api?: boolean;
+  /**
+   * Heartbeats and failure detection on every node (default off: every node
+   * hears every heartbeat, so the cost grows with the square of `peers`).
+   */
+  membership?: boolean;
   /** How many earlier nodes each node dials (default 6, gossipsub's D). */
   degree?: number;
   /** Seed for the choice of whom to dial, so a topology can be reproduced. */
@@ -105,6 +110,7 @@ function testnetConfig(i: number, opts: ClusterOptions): NodeConfig {
   config.api.enabled = opts.api ?? true;
   config.api.host = '127.0.0.1';
   config.api.port = opts.apiBasePort ? opts.apiBasePort + i : 0;
+  config.membership.enabled = opts.membership ?? false;
   opts.tune?.(config, i);
   return config;
 }
@@ -120,13 +126,19 @@ async function dialEarlier(
   const targets = new Set<number>();
   const want = Math.min(degree, i);
   while (targets.size < want) targets.add(Math.floor(rand() * i));
-  await Promise.all(
+  // A failed dial leaves the node with fewer links, not a failed testnet; if it
+  // has none at all, that is an error worth stopping for.
+  const dials = await Promise.allSettled(
     [...targets].map(async (t) => {
       const peer = nodes[t] as BizraNode;
       const addr = peer.host.getMultiaddrs()[0];
       if (addr) await node.host.dial(addr);
     }),
   );
+  const failed = dials.filter((d) => d.status === 'rejected');
+  if (want > 0 && failed.length === dials.length) {
+    throw new Error(`node ${i} could not dial any earlier node: ${(failed[0] as PromiseRejectedResult).reason}`);
+  }
 }
 
 /** A small seeded PRNG (Mulberry32): reproducible topologies without Math.random. */

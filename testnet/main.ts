@@ -79,6 +79,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         degree: args.degree,
         tune: (config) => {
           config.p2p.dht = args.dht;
+          config.membership.enabled = args.membership;
         },
         seed: args.seed,
         onProgress: (done) => {

@@ -240,6 +240,15 @@ export const SETTINGS = [
     default: 100_000,
   }),
   setting({
+    key: 'membership.enabled',
+    kind: 'bool',
+    schema: z.boolean(),
+    allowed: 'true or false',
+    description:
+      "Publish signed heartbeats and watch every peer's (phi-accrual failure detection). Every node hears every heartbeat, so single-process testnets of more than a few dozen nodes turn it off.",
+    default: true,
+  }),
+  setting({
     key: 'membership.heartbeatIntervalMs',
     kind: 'int',
     schema: int(100, 60_000),
@@ -335,6 +344,7 @@ export interface NodeConfig {
     seenCacheSize: number;
   };
   membership: {
+    enabled: boolean;
     heartbeatIntervalMs: number;
     phiThreshold: number;
     acceptablePauseMs: number;

@@ -93,6 +93,17 @@ describe('node lifecycle', () => {
     expect(report.checks.peers?.detail).toMatch(/none of the bootstrap peers answered/);
   });
 
+  it('membership.enabled decides whether the node publishes and watches heartbeats', async () => {
+    const on = await startTestNode(dir());
+    cleanups.push(() => on.stop());
+    const off = await startTestNode(dir(), (c) => (c.membership.enabled = false));
+    cleanups.push(() => off.stop());
+    await waitFor('a heartbeat sent', () => on.host.services.pubsub.getTopics().includes('bizra/heartbeat/1'));
+    expect(off.host.services.pubsub.getTopics()).not.toContain('bizra/heartbeat/1');
+    expect((await on.metrics.heartbeatsSent.get()).values[0]?.value).toBeGreaterThanOrEqual(1);
+    expect((await off.metrics.heartbeatsSent.get()).values[0]?.value ?? 0).toBe(0);
+  });
+
   it('stop is idempotent', async () => {
     const node = await startTestNode(dir());
     await node.stop();

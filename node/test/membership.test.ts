@@ -36,7 +36,7 @@ describe('membership', () => {
   // (see the note on issue 4), more than CI's 2. 16 nodes keep the same checks at
   // about 0.4 of a core.
   it('16 nodes: 3 stopped nodes are SUSPECT on every survivor within 6 s of their last heartbeat, and nobody else ever is', async () => {
-    cluster = await startCluster({ peers: 16, api: false, tune: noDht }, { logger: silentLogger() });
+    cluster = await startCluster({ peers: 16, api: false, membership: true, tune: noDht }, { logger: silentLogger() });
     const nodes = cluster.nodes;
     await waitFor('all ACTIVE everywhere', () => allActive(nodes), 40_000);
     const transitions = recordTransitions(nodes);
@@ -63,7 +63,7 @@ describe('membership', () => {
   });
 
   it('heartbeats held back for 2 s (less than the acceptable pause) convict nobody', async () => {
-    cluster = await startCluster({ peers: 4, api: false, tune: noDht }, { logger: silentLogger() });
+    cluster = await startCluster({ peers: 4, api: false, membership: true, tune: noDht }, { logger: silentLogger() });
     const nodes = cluster.nodes;
     await waitFor('all ACTIVE', () => allActive(nodes), 20_000);
     const transitions = recordTransitions(nodes);
@@ -85,6 +85,7 @@ describe('membership', () => {
       {
         peers: 5,
         api: false,
+        membership: true,
         tune: (c) => {
           c.p2p.dht = false;
           c.membership.deadAfterMs = 2000;

@@ -13,8 +13,12 @@ export interface TestnetArgs {
   api: boolean;
   /** Run kad-dht on every node (p2p.dht). */
   dht: boolean;
-  /** Heartbeats and failure detection on every node (membership.enabled). */
+  /** Heartbeats and failure detection on every node (membership.enabled); implied by kill and restart. */
   membership: boolean;
+  /** Nodes to stop once all are ACTIVE (the membership scenario); 0: none. */
+  kill: number;
+  /** Start the killed nodes again and time their rejoin. */
+  restart: boolean;
   degree: number;
   seed: number;
   /** Keep the nodes' data here; a temp dir (removed at exit) when absent. */
@@ -116,6 +120,17 @@ export function testnetProgram(): Command {
         .default(0),
     )
     .option('--no-api', 'do not serve the HTTP API on the nodes')
+    .addOption(
+      new Option(
+        '--kill <k>',
+        'once every node sees every other ACTIVE, stop K seeded-random nodes and time SUSPECT and DEAD on every survivor (implies --membership)',
+      ).argParser(intArg(1, 999)),
+    )
+    .option(
+      '--restart',
+      'after --kill, start the stopped nodes again and time until every node sees them ACTIVE',
+      false,
+    )
     .option(
       '--membership',
       'turn on heartbeats and failure detection (membership.enabled); each node hears every heartbeat, so the cost grows with the square of --peers',
@@ -161,6 +176,8 @@ export function parseTestnetArgs(argv: readonly string[]): ParseResult {
     api: boolean;
     dht: boolean;
     membership: boolean;
+    kill?: number;
+    restart: boolean;
     degree: number;
     seed: number;
     root?: string;
@@ -177,6 +194,13 @@ export function parseTestnetArgs(argv: readonly string[]): ParseResult {
   if (o.apiBasePort !== 0 && !o.api) {
     throw new UsageError('--api-base-port makes no sense with --no-api; drop one of them.');
   }
+  if (o.kill !== undefined && o.kill >= o.peers) {
+    throw new UsageError(
+      `--kill ${o.kill} would stop every node; with --peers ${o.peers} it can be at most ${o.peers - 1}.`,
+    );
+  }
+  if (o.restart && o.kill === undefined)
+    throw new UsageError('--restart restarts the nodes --kill stopped; give --kill too.');
   if (o.root !== undefined && o.root.trim() === '') throw new UsageError('--root must not be empty.');
   return {
     kind: 'run',
@@ -185,7 +209,9 @@ export function parseTestnetArgs(argv: readonly string[]): ParseResult {
       apiBasePort: o.apiBasePort,
       api: o.api,
       dht: o.dht,
-      membership: o.membership,
+      membership: o.membership || o.kill !== undefined,
+      kill: o.kill ?? 0,
+      restart: o.restart,
       degree: o.degree,
       seed: o.seed,
       root: o.root,

@@ -14,7 +14,8 @@ import { parseTestnetArgs, type TestnetArgs, UsageError } from './args.ts';
 import { type Cluster, startCluster } from './cluster.ts';
 import { sleep, waitForMeshes } from './mesh.ts';
 import { startProgress } from './progress.ts';
-import { renderTable, snapshot } from './report.ts';
+import { renderScenario, renderTable, snapshot } from './report.ts';
+import { runKillScenario } from './scenario.ts';
 
 /** How long a clean stop may take before we give up and exit 1. */
 const STOP_TIMEOUT_MS = 60_000;
@@ -104,14 +105,33 @@ export async function main(argv: readonly string[]): Promise<number> {
   const mesh = await waitForMeshes(cluster.nodes, { timeoutMs: args.settle * 1000, signal: stopping.signal });
   if (mesh !== 'aborted') {
     const report = snapshot(cluster.nodes, root, temporary);
-    process.stdout.write(
-      args.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(report, process.stdout.isTTY === true),
-    );
-    process.stderr.write(
-      args.duration === undefined
-        ? 'running; press Ctrl-C (or send SIGTERM) to stop\n'
-        : `running for ${args.duration} s\n`,
-    );
+    if (args.kill > 0) {
+      // The membership scenario ends the run by itself after its report.
+      const scenario = await runKillScenario(cluster, {
+        kill: args.kill,
+        restart: args.restart,
+        seed: args.seed,
+        phaseTimeoutMs: 120_000,
+        signal: stopping.signal,
+        progress: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(
+        args.json
+          ? `${JSON.stringify({ ...report, membership: scenario }, null, 2)}\n`
+          : `${renderTable(report, process.stdout.isTTY === true)}${renderScenario(scenario, process.stdout.isTTY === true)}`,
+      );
+      stopping.abort();
+    } else {
+      process.stdout.write(
+        args.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(report, process.stdout.isTTY === true),
+      );
+    }
+    if (!stopping.signal.aborted)
+      process.stderr.write(
+        args.duration === undefined
+          ? 'running; press Ctrl-C (or send SIGTERM) to stop\n'
+          : `running for ${args.duration} s\n`,
+      );
     await sleep(args.duration === undefined ? 2 ** 31 - 1 : args.duration * 1000, stopping.signal);
     // A plain timer cannot wait longer than ~24.8 days; keep waiting for a signal past that.
     while (args.duration === undefined && !stopping.signal.aborted) await sleep(2 ** 31 - 1, stopping.signal);

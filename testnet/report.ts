@@ -4,6 +4,7 @@
  */
 import Table from 'cli-table3';
 import type { BizraNode } from '../node/node.ts';
+import type { ScenarioReport } from './scenario.ts';
 
 export interface NodeRow {
   index: number;
@@ -94,4 +95,38 @@ export function renderTable(report: TestnetReport, color: boolean): string {
 
 function fmt(s: Stats): string {
   return `${s.min}/${s.mean}/${s.max}`;
+}
+
+/** The membership scenario's summary as a terminal table. */
+export function renderScenario(r: ScenarioReport, color: boolean): string {
+  const ms = (v: number | null | undefined) =>
+    v === null || v === undefined ? 'not reached' : `${(v / 1000).toFixed(2)} s`;
+  const lines = [
+    `all ${r.peers} nodes ACTIVE everywhere after ${ms(r.allActiveMs)}; false suspicions: ${r.falseSuspicions}`,
+  ];
+  if (r.kills.length > 0) {
+    const table = new Table({
+      head: [
+        'node',
+        'peer',
+        'all SUSPECT after kill',
+        'max last heartbeat -> SUSPECT',
+        'all DEAD after kill',
+        'rejoin',
+      ],
+      ...(color ? {} : { style: { head: [], border: [] } }),
+    });
+    for (const k of r.kills) {
+      table.push([
+        k.index,
+        k.peerId.slice(-8),
+        ms(k.allSuspectMs),
+        ms(k.maxDetectionMs),
+        ms(k.allDeadMs),
+        k.rejoinMs === undefined ? '-' : ms(k.rejoinMs),
+      ]);
+    }
+    lines.push(table.toString());
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -186,7 +186,7 @@ export class MembershipService {
     }
     const level = t.to === 'SUSPECT' || t.to === 'DEAD' ? 'warn' : 'info';
     this.m.logger[level](
-      { peer: t.peerId, from: t.from, to: t.to, phi: t.phi, sinceLastHeartbeatMs: t.sinceLastHeartbeatMs },
+      { remotePeer: t.peerId, from: t.from, to: t.to, phi: t.phi, sinceLastHeartbeatMs: t.sinceLastHeartbeatMs },
       'peer state changed',
     );
     for (const listener of this.listeners) listener(t);

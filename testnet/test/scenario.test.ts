@@ -1,0 +1,40 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../node/log.ts';
+import { type Cluster, startCluster } from '../cluster.ts';
+import { renderScenario } from '../report.ts';
+import { runKillScenario } from '../scenario.ts';
+
+describe('the --kill/--restart membership scenario', () => {
+  let cluster: Cluster | undefined;
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+
+  it('times SUSPECT, DEAD and rejoin for each stopped node, with no false suspicion', async () => {
+    cluster = await startCluster(
+      {
+        peers: 6,
+        api: false,
+        membership: true,
+        tune: (c) => {
+          c.p2p.dht = false;
+          c.membership.deadAfterMs = 2000;
+        },
+      },
+      { logger: createLogger({ level: 'silent', format: 'json' }) },
+    );
+    const report = await runKillScenario(cluster, { kill: 2, restart: true, seed: 3, phaseTimeoutMs: 30_000 });
+    expect(report.allActiveMs).not.toBeNull();
+    expect(report.falseSuspicions).toBe(0);
+    expect(report.kills).toHaveLength(2);
+    for (const k of report.kills) {
+      expect(k.allSuspectMs).toBeGreaterThan(2000);
+      expect(k.allSuspectMs).toBeLessThan(8000);
+      expect(k.maxDetectionMs).toBeLessThanOrEqual(6000);
+      expect(k.allDeadMs).toBeGreaterThanOrEqual((k.allSuspectMs ?? 0) + 1500);
+      expect(k.rejoinMs).not.toBeNull();
+    }
+    expect(renderScenario(report, false)).toMatch(/false suspicions: 0/);
+  });
+});

@@ -99,7 +99,7 @@ function program(): Command {
       new Option('--payload-bytes <n>', 'payload size of each envelope').argParser(intArg(0, 1_000_000)).default(256),
     )
     .addOption(
-      new Option('--batch <n>', 'most envelopes per message to a worker').argParser(intArg(1, 100_000)).default(64),
+      new Option('--batch <n>', 'most envelopes per message to a worker').argParser(intArg(1, 100_000)).default(256),
     )
     .option('--json', 'print the report as JSON', false);
 }

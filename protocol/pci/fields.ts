@@ -220,8 +220,10 @@ const F64 = new Float64Array(1);
 const F64_BYTES = new Uint8Array(F64.buffer);
 const LITTLE_ENDIAN = new Uint8Array(new Float64Array([-0]).buffer)[7] === 0x80;
 
-/** Where the reader stands: module state, safe because a read never yields. */
-let at = 0;
+/** Where a read stands in the bytes: one per call of readCanonicalBody. */
+interface Cursor {
+  at: number;
+}
 
 /**
  * The minimal varint of at most `maxBytes` bytes at `at`, ending before `end`, moving
@@ -229,15 +231,15 @@ let at = 0;
  * varint whose last byte is 0). Values stay below 2^56, exact enough for the range
  * checks callers make (any value >= 2^53 still compares as >= 2^53).
  */
-function minimalVarint(b: Uint8Array, end: number, maxBytes: number): number {
+function minimalVarint(c: Cursor, b: Uint8Array, end: number, maxBytes: number): number {
   let value = 0;
   let scale = 1;
-  const last = Math.min(at + maxBytes, end);
-  for (let p = at; p < last; p++) {
+  const last = Math.min(c.at + maxBytes, end);
+  for (let p = c.at; p < last; p++) {
     const x = b[p]!;
     if (x < 0x80) {
-      if (x === 0 && p > at) return -1;
-      at = p + 1;
+      if (x === 0 && p > c.at) return -1;
+      c.at = p + 1;
       return value + x * scale;
     }
     value += (x & 0x7f) * scale;
@@ -246,12 +248,12 @@ function minimalVarint(b: Uint8Array, end: number, maxBytes: number): number {
   return -1;
 }
 
-/** A score at `at`: present only when not the default, so in (0, 1]; -1 otherwise (NaN, -0, 0 included). */
-function presentScore(b: Uint8Array, end: number): number {
-  if (end - at < 8) return -1;
-  if (LITTLE_ENDIAN) for (let i = 0; i < 8; i++) F64_BYTES[i] = b[at + i]!;
-  else for (let i = 0; i < 8; i++) F64_BYTES[7 - i] = b[at + i]!;
-  at += 8;
+/** A score c.at `c.at`: present only when not the default, so in (0, 1]; -1 otherwise (NaN, -0, 0 included). */
+function presentScore(c: Cursor, b: Uint8Array, end: number): number {
+  if (end - c.at < 8) return -1;
+  if (LITTLE_ENDIAN) for (let i = 0; i < 8; i++) F64_BYTES[i] = b[c.at + i]!;
+  else for (let i = 0; i < 8; i++) F64_BYTES[7 - i] = b[c.at + i]!;
+  c.at += 8;
   const x = F64[0]!;
   return x > 0 && x <= 1 ? x : -1;
 }
@@ -277,7 +279,7 @@ function printableAscii(b: Uint8Array, start: number, end: number): string | nul
  *   [31 <double in (0, 1]>]  [39 <double in (0, 1]>]  42 <len 16-64> <nonce>
  *
  * with every varint minimal and nothing after the nonce. Fields are therefore present
- * at most once, in field-number order, with their wire types, defaults absent (the
+ * c.at most once, in field-number order, with their wire types, defaults absent (the
  * scores are the only valid fields that can be, and 0 is then omitted; -0 and NaN are
  * refused) and no unknown fields. Byte fields are views into `bytes`. Never throws.
  * Does not apply the policy's maxTtlSeconds.
@@ -285,67 +287,68 @@ function printableAscii(b: Uint8Array, start: number, end: number): string | nul
 export function readCanonicalBody(bytes: Uint8Array): EnvelopeFields | null {
   const b = bytes;
   const end = b.length;
+  const c: Cursor = { at: 0 };
   // 1: agent_type, one byte (1 to 3 need no more; 0 would be omitted, and is invalid).
   if (end < 2 || b[0] !== TAG_AGENT_TYPE) return null;
   const agentType = AGENT_TYPE_BY_BYTE[b[1]!];
   if (agentType === undefined) return null;
   // 2: payload, always present (a message field), itself canonical.
   if (b[2] !== TAG_PAYLOAD) return null;
-  at = 3;
-  const payloadLength = minimalVarint(b, end, 5);
-  if (payloadLength < 0 || payloadLength > end - at) return null;
-  const payloadEnd = at + payloadLength;
-  if (b[at] !== TAG_CONTENT_TYPE || at >= payloadEnd) return null;
-  at++;
-  const contentTypeLength = minimalVarint(b, payloadEnd, 2);
-  if (contentTypeLength < 0 || contentTypeLength > payloadEnd - at) return null;
-  const contentType = printableAscii(b, at, at + contentTypeLength);
+  c.at = 3;
+  const payloadLength = minimalVarint(c, b, end, 5);
+  if (payloadLength < 0 || payloadLength > end - c.at) return null;
+  const payloadEnd = c.at + payloadLength;
+  if (b[c.at] !== TAG_CONTENT_TYPE || c.at >= payloadEnd) return null;
+  c.at++;
+  const contentTypeLength = minimalVarint(c, b, payloadEnd, 2);
+  if (contentTypeLength < 0 || contentTypeLength > payloadEnd - c.at) return null;
+  const contentType = printableAscii(b, c.at, c.at + contentTypeLength);
   if (contentType === null) return null;
-  at += contentTypeLength;
+  c.at += contentTypeLength;
   let data: Uint8Array = EMPTY;
-  if (at < payloadEnd) {
-    if (b[at] !== TAG_DATA) return null;
-    at++;
-    const dataLength = minimalVarint(b, payloadEnd, 5);
+  if (c.at < payloadEnd) {
+    if (b[c.at] !== TAG_DATA) return null;
+    c.at++;
+    const dataLength = minimalVarint(c, b, payloadEnd, 5);
     // Empty data is the default, so omitted; the data must end the payload exactly.
-    if (dataLength < 1 || dataLength !== payloadEnd - at) return null;
-    data = b.subarray(at, payloadEnd);
-    at = payloadEnd;
+    if (dataLength < 1 || dataLength !== payloadEnd - c.at) return null;
+    data = b.subarray(c.at, payloadEnd);
+    c.at = payloadEnd;
   }
   // 3: sender_public_key, 32 bytes.
-  if (end - at < 2 + ED25519_PUBLIC_KEY_BYTES) return null;
-  if (b[at] !== TAG_SENDER_PUBLIC_KEY || b[at + 1] !== ED25519_PUBLIC_KEY_BYTES) return null;
-  const senderPublicKey = b.subarray(at + 2, at + 2 + ED25519_PUBLIC_KEY_BYTES);
-  at += 2 + ED25519_PUBLIC_KEY_BYTES;
-  // 4: timestamp_ms, 1 to 2^53 - 1 (at most 8 varint bytes).
-  if (b[at] !== TAG_TIMESTAMP_MS) return null;
-  at++;
-  const timestampMs = minimalVarint(b, end, 8);
+  if (end - c.at < 2 + ED25519_PUBLIC_KEY_BYTES) return null;
+  if (b[c.at] !== TAG_SENDER_PUBLIC_KEY || b[c.at + 1] !== ED25519_PUBLIC_KEY_BYTES) return null;
+  const senderPublicKey = b.subarray(c.at + 2, c.at + 2 + ED25519_PUBLIC_KEY_BYTES);
+  c.at += 2 + ED25519_PUBLIC_KEY_BYTES;
+  // 4: timestamp_ms, 1 to 2^53 - 1 (c.at most 8 varint bytes).
+  if (b[c.at] !== TAG_TIMESTAMP_MS) return null;
+  c.at++;
+  const timestampMs = minimalVarint(c, b, end, 8);
   if (timestampMs < 1 || timestampMs > Number.MAX_SAFE_INTEGER) return null;
   // 5: ttl_seconds, 1 to 2^32 - 1.
-  if (b[at] !== TAG_TTL_SECONDS) return null;
-  at++;
-  const ttlSeconds = minimalVarint(b, end, 5);
+  if (b[c.at] !== TAG_TTL_SECONDS) return null;
+  c.at++;
+  const ttlSeconds = minimalVarint(c, b, end, 5);
   if (ttlSeconds < 1 || ttlSeconds > TTL_SECONDS_MAX) return null;
   // 6, 7: the scores, omitted when 0.
   let ihsanScore = 0;
-  if (b[at] === TAG_IHSAN_SCORE) {
-    at++;
-    ihsanScore = presentScore(b, end);
+  if (b[c.at] === TAG_IHSAN_SCORE) {
+    c.at++;
+    ihsanScore = presentScore(c, b, end);
     if (ihsanScore < 0) return null;
   }
   let snrScore = 0;
-  if (b[at] === TAG_SNR_SCORE) {
-    at++;
-    snrScore = presentScore(b, end);
+  if (b[c.at] === TAG_SNR_SCORE) {
+    c.at++;
+    snrScore = presentScore(c, b, end);
     if (snrScore < 0) return null;
   }
   // 8: nonce, 16 to 64 bytes (a one-byte length), and the last bytes of the body.
-  if (b[at] !== TAG_NONCE) return null;
-  const nonceLength = b[at + 1];
+  if (b[c.at] !== TAG_NONCE) return null;
+  const nonceLength = b[c.at + 1];
   if (nonceLength === undefined || nonceLength < NONCE_MIN_BYTES || nonceLength > NONCE_MAX_BYTES) return null;
-  if (end - (at + 2) !== nonceLength) return null;
-  const nonce = b.subarray(at + 2, end);
+  if (end - (c.at + 2) !== nonceLength) return null;
+  const nonce = b.subarray(c.at + 2, end);
   return {
     agentType,
     payload: { contentType, data },

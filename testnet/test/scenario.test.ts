@@ -31,7 +31,10 @@ describe('the --kill/--restart membership scenario', () => {
     for (const k of report.kills) {
       expect(k.allSuspectMs).toBeGreaterThan(2000);
       expect(k.allSuspectMs).toBeLessThan(8000);
-      expect(k.maxDetectionMs).toBeLessThanOrEqual(6000);
+      // Counted from the last heartbeat each survivor received: one interval more when the
+      // victim's final heartbeat died with it (node/test/membership.test.ts holds the 6 s bound
+      // against the last heartbeat sent).
+      expect(k.maxDetectionMs).toBeLessThanOrEqual(7000);
       expect(k.allDeadMs).toBeGreaterThanOrEqual((k.allSuspectMs ?? 0) + 1500);
       expect(k.rejoinMs).not.toBeNull();
     }

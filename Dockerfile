@@ -27,7 +27,7 @@ RUN npm run typecheck
 # Production dependencies only, no tests; the folders that may still be empty
 # (and so absent from a git checkout) are created so the COPYs below never fail.
 RUN npm prune --omit=dev --no-audit --no-fund \
-  && rm -rf node/test protocol/test testnet/test \
+  && rm -rf node/test protocol/test consensus/test testnet/test \
   && mkdir -p node protocol consensus governance sim proto
 
 ############################ runtime ############################

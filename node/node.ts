@@ -9,8 +9,8 @@ import { availableParallelism, loadavg } from 'node:os';
 import type { Peer, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
-import { Ed25519Signer } from '../protocol/crypto/ed25519.ts';
-import { FEDERATION_TOPIC, HEARTBEAT_TOPIC, PCI_TOPIC } from '../protocol/topics.ts';
+import { Ed25519Signer, type Ed25519Verifier } from '../protocol/crypto/ed25519.ts';
+import { FEDERATION_TOPIC, PCI_TOPIC } from '../protocol/topics.ts';
 import { type ApiServer, createApiServer } from './api/server.ts';
 import type { NodeConfig } from './config/schema.ts';
 import { NodeError } from './errors.ts';
@@ -47,6 +47,8 @@ export interface NodeModules {
   identity: NodeIdentity;
   logger: Logger;
   now?: () => Date;
+  /** Checks heartbeat signatures; testnets share one with a verified-signature cache among their nodes. */
+  heartbeatVerifier?: Ed25519Verifier;
 }
 
 export interface PeerView {
@@ -159,12 +161,18 @@ export class BizraNode {
             minStdDeviationMs: opts.config.membership.minStdDeviationMs,
           },
         },
+        relay: {
+          flushIntervalMs: opts.config.membership.relayIntervalMs,
+          degree: opts.config.membership.relayDegree,
+          maxLinks: 3 * opts.config.membership.relayDegree,
+        },
       },
       {
         host: this.host,
         metrics: this.metrics,
         logger: this.log.child({ module: 'membership' }),
         signer: Ed25519Signer.fromSeed(this.identity.seed),
+        ...(modules.heartbeatVerifier ? { verifier: modules.heartbeatVerifier } : {}),
         incarnation: () => this.boot?.bootCount ?? 1,
         now: () => this.now().getTime(),
         liveness: () => ({
@@ -243,12 +251,12 @@ export class BizraNode {
       this.lag.start();
       await step(() => this.host.start());
       await step(() => handlePciStreams(this.host, this.pci, this.log.child({ module: 'pci' })));
-      await step(() => {
+      await step(async () => {
         this.wirePubsub();
         this.wireMetrics();
         this.rememberPeers();
         this.pci.start();
-        if (this.config.membership.enabled) this.membership.start();
+        if (this.config.membership.enabled) await this.membership.start();
       });
       if (this.opts.probeGpu) this.gpus = await step(() => probeGpus());
       if (this.api) await step(() => this.api?.listen());
@@ -497,10 +505,10 @@ export class BizraNode {
       meshPeers: () => ({
         [FEDERATION_TOPIC]: this.running ? this.meshPeers(FEDERATION_TOPIC) : 0,
         [PCI_TOPIC]: this.running ? this.meshPeers(PCI_TOPIC) : 0,
-        [HEARTBEAT_TOPIC]: this.running ? this.meshPeers(HEARTBEAT_TOPIC) : 0,
       }),
       pciStored: () => this.pciStore.count,
       membershipCounts: () => this.membership.view.counts(),
+      relayLinks: () => (this.running ? this.membership.relay.linkedPeers().length : 0),
     });
   }
 }

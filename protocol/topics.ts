@@ -13,5 +13,8 @@ export const PCI_PROTOCOL = '/bizra/pci/1.0.0';
 /** Gossipsub topic on which accepted PCI envelopes (Envelope wire bytes) are relayed. */
 export const PCI_TOPIC = 'bizra/pci/1';
 
-/** Signed membership heartbeats, one per node per interval (default 1 s). */
-export const HEARTBEAT_TOPIC = 'bizra/heartbeat/1';
+/**
+ * The heartbeat relay: long-lived links on which each side sends HeartbeatBatch
+ * frames (varint length, then the batch) of the signed heartbeats it accepted.
+ */
+export const HEARTBEAT_PROTOCOL = '/bizra/heartbeat/1.0.0';

@@ -10,6 +10,7 @@ import { defaultConfig, type NodeConfig } from '../node/config/schema.ts';
 import { initDataDir } from '../node/init.ts';
 import type { Logger } from '../node/log.ts';
 import { BizraNode } from '../node/node.ts';
+import { Ed25519Verifier } from '../protocol/crypto/ed25519.ts';
 
 export interface ClusterOptions {
   peers: number;
@@ -21,7 +22,8 @@ export interface ClusterOptions {
   api?: boolean;
   /**
    * Heartbeats and failure detection on every node (default off: every node
-   * hears every heartbeat, so the cost grows with the square of `peers`).
+   * hears every heartbeat, so the cost grows with the square of `peers`; about
+   * 0.6 cores at 200 peers, see docs/membership.md).
    */
   membership?: boolean;
   /** How many earlier nodes each node dials (default 6, gossipsub's D). */
@@ -50,6 +52,13 @@ export async function startCluster(opts: ClusterOptions, modules: { logger: Logg
   const nodes: BizraNode[] = [];
   const degree = opts.degree ?? 6;
   const rand = mulberry32(opts.seed ?? 1);
+  // Every node of this process checks every heartbeat; one verifier that remembers
+  // valid signatures makes that one Ed25519 check per heartbeat per process instead
+  // of per node. Sound: a hit compares key, bytes and signature (ed25519.ts).
+  const heartbeatVerifier = new Ed25519Verifier({
+    keyCacheSize: Math.max(4096, 2 * opts.peers),
+    verifiedCacheSize: Math.max(4096, 8 * opts.peers),
+  });
   const cluster: Cluster = {
     root,
     nodes,
@@ -60,7 +69,7 @@ export async function startCluster(opts: ClusterOptions, modules: { logger: Logg
       const { identity } = await initDataDir(old.dataDir);
       const node = await BizraNode.create(
         { config: old.config, dataDir: old.dataDir, processMetrics: index === 0, probeGpu: false },
-        { identity, logger: modules.logger.child({ node: index }) },
+        { identity, logger: modules.logger.child({ node: index }), heartbeatVerifier },
       );
       await node.start();
       nodes[index] = node;
@@ -89,7 +98,7 @@ export async function startCluster(opts: ClusterOptions, modules: { logger: Logg
       const { identity } = await initDataDir(dataDir);
       const node = await BizraNode.create(
         { config, dataDir, processMetrics: i === 0, probeGpu: false },
-        { identity, logger: modules.logger.child({ node: i }) },
+        { identity, logger: modules.logger.child({ node: i }), heartbeatVerifier },
       );
       nodes.push(node);
       await node.start();

@@ -245,7 +245,7 @@ export const SETTINGS = [
     schema: z.boolean(),
     allowed: 'true or false',
     description:
-      "Publish signed heartbeats and watch every peer's (phi-accrual failure detection). Every node hears every heartbeat, so single-process testnets of more than a few dozen nodes turn it off.",
+      "Send signed heartbeats and watch every peer's (phi-accrual failure detection). Every node hears every heartbeat, so each costs N heartbeats a second to check.",
     default: true,
   }),
   setting({
@@ -300,6 +300,24 @@ export const SETTINGS = [
     default: 20_000,
   }),
   setting({
+    key: 'membership.relayIntervalMs',
+    kind: 'int',
+    schema: int(10, 10_000),
+    allowed: 'an integer from 10 to 10000 (milliseconds)',
+    description:
+      'How often the heartbeat relay sends each link a frame of the heartbeats that arrived since the last: the most a hop adds to a heartbeat.',
+    default: 200,
+  }),
+  setting({
+    key: 'membership.relayDegree',
+    kind: 'int',
+    schema: int(1, 64),
+    allowed: 'an integer from 1 to 64',
+    description:
+      'Heartbeat relay links this node opens to connected peers (it also accepts up to three times as many from others).',
+    default: 6,
+  }),
+  setting({
     key: 'membership.maxClockSkewMs',
     kind: 'int',
     schema: int(1000, 3_600_000),
@@ -351,6 +369,8 @@ export interface NodeConfig {
     minStdDeviationMs: number;
     activeAfterHeartbeats: number;
     deadAfterMs: number;
+    relayIntervalMs: number;
+    relayDegree: number;
     maxClockSkewMs: number;
   };
   shutdown: { timeoutMs: number };

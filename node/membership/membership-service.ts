@@ -1,16 +1,17 @@
 /**
- * Liveness of the federation: this node publishes a signed heartbeat every
- * interval on `bizra/heartbeat/1`, verifies everyone else's in the topic
- * validator, and feeds them to the pure membership view (phi-accrual detector
- * and JOINING/ACTIVE/SUSPECT/DEAD state machine in consensus/membership). A
- * tick timer advances the view; when the tick itself fires late, the process
- * was paused, and the pause is handed to the view so that nobody is convicted
- * for our own stall (as Cassandra does).
+ * Liveness of the federation: this node signs a heartbeat every interval and hands
+ * it to the heartbeat relay (heartbeat-relay.ts), which carries it to every node in
+ * batched frames over a few long-lived links. Heartbeats arriving on those links are
+ * checked here (canonical bytes, origin's signature, clock skew, newer than what we
+ * hold) and fed to the pure membership view (phi-accrual detector and the
+ * JOINING/ACTIVE/SUSPECT/DEAD state machine in consensus/membership); each accepted
+ * one goes on to our other links. A tick timer advances the view; when the tick
+ * itself fires late, the process was paused, and the pause is handed to the view so
+ * that nobody is convicted for our own stall (as Cassandra does).
  */
 
-import type { Message } from '@libp2p/gossipsub';
-import { TopicValidatorResult } from '@libp2p/gossipsub';
-import type { PeerId } from '@libp2p/interface';
+import { publicKeyFromRaw } from '@libp2p/crypto/keys';
+import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import {
   MembershipView,
   type MembershipViewOptions,
@@ -18,17 +19,23 @@ import {
   type Transition,
 } from '../../consensus/membership/index.ts';
 import { type Ed25519Signer, Ed25519Verifier } from '../../protocol/crypto/ed25519.ts';
-import { signHeartbeat, verifyHeartbeat } from '../../protocol/membership/heartbeat.ts';
-import { HEARTBEAT_TOPIC } from '../../protocol/topics.ts';
+import {
+  explainHeartbeat,
+  heartbeatSignatureValid,
+  readSignedHeartbeat,
+  signHeartbeat,
+} from '../../protocol/membership/heartbeat.ts';
 import type { Logger } from '../log.ts';
 import type { NodeMetrics } from '../metrics/node-metrics.ts';
 import type { Host } from '../p2p/host.ts';
+import { HeartbeatRelay, type HeartbeatRelayOptions } from './heartbeat-relay.ts';
 
 export interface MembershipServiceOptions {
   heartbeatIntervalMs: number;
   /** How far a heartbeat's own timestamp may be from our clock before it is ignored as stale. */
   maxClockSkewMs: number;
   view: Partial<MembershipViewOptions>;
+  relay: Partial<HeartbeatRelayOptions>;
 }
 
 export interface NodeLiveness {
@@ -52,6 +59,19 @@ export interface MembershipServiceModules {
    */
   monotonic?: () => number;
   liveness: () => NodeLiveness;
+  /**
+   * Checks heartbeat signatures. One per node by default; an in-process testnet hands
+   * all its nodes one with a verified-signature cache, so each heartbeat is verified
+   * once per process instead of once per node (see Ed25519VerifierOptions).
+   */
+  verifier?: Ed25519Verifier;
+}
+
+/** What this node knows of an origin: its peer id, and the newest heartbeat accepted from it. */
+interface Origin {
+  peerId: string;
+  incarnation: number;
+  sequence: number;
 }
 
 export type TransitionListener = (t: Transition) => void;
@@ -61,10 +81,16 @@ const TICK_MS = 100;
 
 export class MembershipService {
   readonly view: MembershipView;
+  readonly relay: HeartbeatRelay;
   private readonly opts: MembershipServiceOptions;
   private readonly m: MembershipServiceModules;
-  private readonly keys = new Ed25519Verifier();
+  private readonly keys: Ed25519Verifier;
   private readonly listeners = new Set<TransitionListener>();
+  private readonly sentListeners = new Set<(sequence: number) => void>();
+  /** By the origin's raw public key as a latin1 string: one Map lookup per relayed copy. */
+  private readonly origins = new Map<string, Origin>();
+  private readonly selfKey: string;
+  private readonly selfId: string;
   private sequence = 0;
   private sendTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -73,36 +99,49 @@ export class MembershipService {
   constructor(opts: MembershipServiceOptions, modules: MembershipServiceModules) {
     this.opts = opts;
     this.m = modules;
+    this.keys = modules.verifier ?? new Ed25519Verifier();
+    this.selfId = modules.host.peerId.toString();
+    this.selfKey = latin1(modules.signer.publicKey);
     this.view = new MembershipView(
       { ...opts.view, phi: { firstHeartbeatEstimateMs: opts.heartbeatIntervalMs, ...opts.view.phi } },
-      modules.host.peerId.toString(),
+      this.selfId,
     );
+    this.relay = new HeartbeatRelay(opts.relay, {
+      host: modules.host,
+      logger: modules.logger,
+      metrics: modules.metrics,
+      onFrame: (entries, from) => this.receive(entries, from),
+    });
   }
 
-  start(): void {
-    const pubsub = this.m.host.services.pubsub;
-    pubsub.topicValidators.set(HEARTBEAT_TOPIC, (peer, message) => this.validate(peer, message));
-    pubsub.subscribe(HEARTBEAT_TOPIC);
-    this.sendTimer = setInterval(() => void this.send(), this.opts.heartbeatIntervalMs);
+  async start(): Promise<void> {
+    await this.relay.start();
+    this.sendTimer = setInterval(() => this.send(), this.opts.heartbeatIntervalMs);
     this.sendTimer.unref();
     this.nextTickAt = performance.now() + TICK_MS;
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
     this.tickTimer.unref();
-    void this.send();
+    this.send();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.sendTimer);
     clearInterval(this.tickTimer);
     this.sendTimer = undefined;
     this.tickTimer = undefined;
-    this.m.host.services.pubsub.topicValidators.delete(HEARTBEAT_TOPIC);
+    await this.relay.stop();
   }
 
   /** Called with every state change of every peer (metrics, logs, testnet reports). */
   onTransition(listener: TransitionListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Called with the sequence number of every heartbeat this node signs and hands to the relay. */
+  onSent(listener: (sequence: number) => void): () => void {
+    this.sentListeners.add(listener);
+    return () => this.sentListeners.delete(listener);
   }
 
   members(): PeerStatus[] {
@@ -114,12 +153,14 @@ export class MembershipService {
     return this.m.monotonic?.() ?? performance.now();
   }
 
-  private async send(): Promise<void> {
+  private send(): void {
     const liveness = this.m.liveness();
+    const incarnation = this.m.incarnation();
+    const sequence = ++this.sequence;
     const bytes = signHeartbeat(
       {
-        incarnation: this.m.incarnation(),
-        sequence: ++this.sequence,
+        incarnation,
+        sequence,
         timestampMs: this.m.now(),
         consensusHeight: liveness.consensusHeight,
         loadPermille: liveness.loadPermille,
@@ -127,47 +168,62 @@ export class MembershipService {
       },
       this.m.signer,
     );
-    try {
-      await this.m.host.services.pubsub.publish(HEARTBEAT_TOPIC, bytes);
-      this.m.metrics.heartbeatsSent.inc();
-    } catch (err) {
-      this.m.logger.debug({ err }, 'could not publish a heartbeat');
-    }
+    // Our own heartbeat leaves at once, with whatever else is queued, rather than
+    // waiting up to a flush interval: it is the first hop of every path.
+    this.relay.forward(this.selfId, incarnation, sequence, bytes);
+    this.relay.flush();
+    this.m.metrics.heartbeatsSent.inc();
+    for (const listener of this.sentListeners) listener(sequence);
   }
 
-  /** Reject what is forged or malformed (it costs the relay score); Ignore what is stale. */
-  private validate(_relay: PeerId, message: Message): TopicValidatorResult {
+  /**
+   * One frame's heartbeats from relay link `from`. Copies of what we already hold are
+   * dropped on (incarnation, sequence) before any signature is checked; the rest must
+   * be canonical, signed by their origin and near our clock. Returns why the link
+   * must be hung up (it relayed bytes no honest relay would), or null.
+   */
+  private receive(entries: Uint8Array[], from: string): string | null {
     const metrics = this.m.metrics;
-    const result = verifyHeartbeat(message.data, this.keys);
-    if (!result.ok) {
-      metrics.heartbeatsReceived.inc({ result: 'invalid' });
-      return TopicValidatorResult.Reject;
+    const mono = this.monotonic();
+    const wallNow = this.m.now();
+    for (const bytes of entries) {
+      const parsed = readSignedHeartbeat(bytes);
+      if (parsed === null) {
+        metrics.heartbeatsReceived.inc({ result: 'invalid' });
+        return explainHeartbeat(bytes);
+      }
+      const hb = parsed.heartbeat;
+      const key = latin1(hb.senderPublicKey);
+      if (key === this.selfKey) continue;
+      const known = this.origins.get(key);
+      if (known !== undefined && !newerThan(hb, known)) {
+        metrics.heartbeatsReceived.inc({ result: 'duplicate' });
+        this.relay.heard(from, known.peerId, hb.incarnation, hb.sequence);
+        continue;
+      }
+      if (!heartbeatSignatureValid(parsed, this.keys)) {
+        metrics.heartbeatsReceived.inc({ result: 'invalid' });
+        return 'a heartbeat signature does not verify';
+      }
+      if (Math.abs(hb.timestampMs - wallNow) > this.opts.maxClockSkewMs) {
+        metrics.heartbeatsReceived.inc({ result: 'stale' });
+        continue;
+      }
+      const peerId = known?.peerId ?? peerIdFromPublicKey(publicKeyFromRaw(hb.senderPublicKey)).toString();
+      const outcome = this.view.onHeartbeat(peerId, { incarnation: hb.incarnation, sequence: hb.sequence }, mono);
+      if (outcome.transition) this.record(outcome.transition);
+      // Remembered even when the view refuses it (a DEAD peer's same incarnation), so
+      // its other copies are dropped as duplicates instead of verified again.
+      this.origins.set(key, { peerId, incarnation: hb.incarnation, sequence: hb.sequence });
+      if (!outcome.accepted) {
+        metrics.heartbeatsReceived.inc({ result: 'stale' });
+        continue;
+      }
+      metrics.heartbeatsReceived.inc({ result: 'accepted' });
+      this.relay.heard(from, peerId, hb.incarnation, hb.sequence);
+      this.relay.forward(peerId, hb.incarnation, hb.sequence, bytes, from);
     }
-    const hb = result.heartbeat;
-    // The heartbeat must be signed by the node gossipsub says published it.
-    const from = message.type === 'signed' ? message.from : undefined;
-    const fromKey = from?.publicKey?.raw;
-    if (from === undefined || fromKey === undefined || Buffer.compare(fromKey, hb.senderPublicKey) !== 0) {
-      metrics.heartbeatsReceived.inc({ result: 'invalid' });
-      return TopicValidatorResult.Reject;
-    }
-    const now = this.m.now();
-    if (Math.abs(hb.timestampMs - now) > this.opts.maxClockSkewMs) {
-      metrics.heartbeatsReceived.inc({ result: 'stale' });
-      return TopicValidatorResult.Ignore;
-    }
-    const outcome = this.view.onHeartbeat(
-      from.toString(),
-      { incarnation: hb.incarnation, sequence: hb.sequence },
-      this.monotonic(),
-    );
-    if (outcome.transition) this.record(outcome.transition);
-    if (!outcome.accepted) {
-      metrics.heartbeatsReceived.inc({ result: 'stale' });
-      return TopicValidatorResult.Ignore;
-    }
-    metrics.heartbeatsReceived.inc({ result: 'accepted' });
-    return TopicValidatorResult.Accept;
+    return null;
   }
 
   private tick(): void {
@@ -191,4 +247,12 @@ export class MembershipService {
     );
     for (const listener of this.listeners) listener(t);
   }
+}
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+}
+
+function newerThan(hb: { incarnation: number; sequence: number }, known: Origin): boolean {
+  return hb.incarnation > known.incarnation || (hb.incarnation === known.incarnation && hb.sequence > known.sequence);
 }

@@ -17,6 +17,7 @@ export interface MetricSources {
   meshPeers(): Record<string, number>;
   pciStored?(): number;
   membershipCounts?(): Record<string, number>;
+  relayLinks?(): number;
 }
 
 export class NodeMetrics {
@@ -42,6 +43,8 @@ export class NodeMetrics {
   readonly pciStored: Gauge;
   readonly heartbeatsSent: Counter;
   readonly heartbeatsReceived: Counter<'result'>;
+  readonly relayFrames: Counter<'direction'>;
+  readonly relayLinks: Gauge;
   readonly membershipPeers: Gauge<'state'>;
   readonly membershipTransitions: Counter<'from' | 'to'>;
   readonly membershipDetectionSeconds: Histogram;
@@ -170,9 +173,23 @@ export class NodeMetrics {
     });
     this.heartbeatsReceived = new Counter({
       name: 'bizra_membership_heartbeats_received_total',
-      help: 'Heartbeats received over gossip, by result: accepted, stale (old, replayed or far off our clock), invalid (forged or malformed).',
+      help: 'Heartbeats received on relay links, by result: accepted, duplicate (a copy of one already accepted), stale (old, replayed or far off our clock), invalid (forged or malformed).',
       labelNames: ['result'],
       registers,
+    });
+    this.relayFrames = new Counter({
+      name: 'bizra_membership_relay_frames_total',
+      help: 'HeartbeatBatch frames on relay links, by direction (in, out).',
+      labelNames: ['direction'],
+      registers,
+    });
+    this.relayLinks = new Gauge({
+      name: 'bizra_membership_relay_links',
+      help: 'Heartbeat relay links this node has open (opened by it or by the peer).',
+      registers,
+      collect() {
+        this.set(self.sources?.relayLinks?.() ?? 0);
+      },
     });
     this.membershipPeers = new Gauge({
       name: 'bizra_membership_peers',

@@ -14,6 +14,28 @@ export const DOMAINS = {
   PCI_ENVELOPE: 'bizra/pci/v1',
   /** HeartbeatBody of a membership heartbeat: its Ed25519 signature. */
   HEARTBEAT: 'bizra/heartbeat/v1',
+  /** PbftRequestBody: a client's signature on its request. */
+  PBFT_REQUEST: 'bizra/pbft/request/v1',
+  /** PbftBatch: the batch digest that PRE-PREPARE, PREPARE and COMMIT name. */
+  PBFT_BATCH: 'bizra/pbft/batch/v1',
+  /** PbftVoteBody of a PRE-PREPARE: the primary's signature. */
+  PBFT_PRE_PREPARE: 'bizra/pbft/preprepare/v1',
+  /** PbftVoteBody of a PREPARE. */
+  PBFT_PREPARE: 'bizra/pbft/prepare/v1',
+  /** PbftVoteBody of a COMMIT. */
+  PBFT_COMMIT: 'bizra/pbft/commit/v1',
+  /** PbftCheckpointBody. */
+  PBFT_CHECKPOINT: 'bizra/pbft/checkpoint/v1',
+  /** PbftStateSnapshot: the state digest a CHECKPOINT names. */
+  PBFT_STATE: 'bizra/pbft/state/v1',
+  /** PbftViewChangeBody. */
+  PBFT_VIEW_CHANGE: 'bizra/pbft/viewchange/v1',
+  /** PbftNewViewBody. */
+  PBFT_NEW_VIEW: 'bizra/pbft/newview/v1',
+  /** PbftReplyBody: a replica's signature on a client's result. */
+  PBFT_REPLY: 'bizra/pbft/reply/v1',
+  /** PbftStatusBody: a replica's periodic progress report. */
+  PBFT_STATUS: 'bizra/pbft/status/v1',
 } as const;
 
 export type DomainTag = (typeof DOMAINS)[keyof typeof DOMAINS];
@@ -22,4 +44,15 @@ export type DomainTag = (typeof DOMAINS)[keyof typeof DOMAINS];
 export const DOMAIN_DESCRIPTIONS: Readonly<Record<DomainTag, string>> = Object.freeze({
   'bizra/pci/v1': 'PCI envelope: the canonical `EnvelopeBody` bytes (signature and envelope id)',
   'bizra/heartbeat/v1': 'Membership heartbeat: the canonical `HeartbeatBody` bytes (signature)',
+  'bizra/pbft/request/v1': 'PBFT request: the canonical `PbftRequestBody` bytes (client signature)',
+  'bizra/pbft/batch/v1': 'PBFT batch digest: the canonical `PbftBatch` bytes (named by PRE-PREPARE, PREPARE, COMMIT)',
+  'bizra/pbft/preprepare/v1': 'PBFT PRE-PREPARE: the canonical `PbftVoteBody` bytes (primary signature)',
+  'bizra/pbft/prepare/v1': 'PBFT PREPARE: the canonical `PbftVoteBody` bytes (signature)',
+  'bizra/pbft/commit/v1': 'PBFT COMMIT: the canonical `PbftVoteBody` bytes (signature)',
+  'bizra/pbft/checkpoint/v1': 'PBFT CHECKPOINT: the canonical `PbftCheckpointBody` bytes (signature)',
+  'bizra/pbft/state/v1': 'PBFT state digest: the canonical `PbftStateSnapshot` bytes (named by CHECKPOINT)',
+  'bizra/pbft/viewchange/v1': 'PBFT VIEW-CHANGE: the canonical `PbftViewChangeBody` bytes (signature)',
+  'bizra/pbft/newview/v1': 'PBFT NEW-VIEW: the canonical `PbftNewViewBody` bytes (signature)',
+  'bizra/pbft/reply/v1': 'PBFT REPLY: the canonical `PbftReplyBody` bytes (signature)',
+  'bizra/pbft/status/v1': 'PBFT status: the canonical `PbftStatusBody` bytes (signature)',
 });

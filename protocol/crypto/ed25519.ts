@@ -72,9 +72,26 @@ export class Ed25519Signer {
 export interface Ed25519VerifierOptions {
   /** Public KeyObjects kept, most recently used first. Importing one costs about a third of a verify. */
   keyCacheSize: number;
+  /**
+   * Valid (key, message, signature) triples remembered, oldest evicted first; 0 (the
+   * default) remembers none. Worth it only where the same signed bytes reach one
+   * verifier many times: an in-process testnet whose nodes share one verifier would
+   * otherwise check each heartbeat once per node. A hit compares all three byte
+   * strings, so it is exactly as strict as verifying again.
+   */
+  verifiedCacheSize: number;
 }
 
-export const defaultEd25519VerifierOptions: Ed25519VerifierOptions = { keyCacheSize: 4096 };
+export const defaultEd25519VerifierOptions: Ed25519VerifierOptions = { keyCacheSize: 4096, verifiedCacheSize: 0 };
+
+interface VerifiedTriple {
+  publicKey: Uint8Array;
+  message: Uint8Array;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
 
 /**
  * Verifies signatures, caching the KeyObject of each public key in a bounded LRU map
@@ -85,11 +102,19 @@ export const defaultEd25519VerifierOptions: Ed25519VerifierOptions = { keyCacheS
 export class Ed25519Verifier {
   readonly #cache = new Map<string, KeyObject | null>();
   readonly #max: number;
+  /** Keyed by the signature's bytes as a latin1 string (64 characters, one per byte). */
+  readonly #verified = new Map<string, VerifiedTriple>();
+  readonly #maxVerified: number;
 
   constructor(opts: Partial<Ed25519VerifierOptions> = {}) {
     const max = opts.keyCacheSize ?? defaultEd25519VerifierOptions.keyCacheSize;
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`keyCacheSize must be a positive integer, got ${max}`);
+    const maxVerified = opts.verifiedCacheSize ?? defaultEd25519VerifierOptions.verifiedCacheSize;
+    if (!Number.isInteger(maxVerified) || maxVerified < 0) {
+      throw new RangeError(`verifiedCacheSize must be a non-negative integer, got ${maxVerified}`);
+    }
     this.#max = max;
+    this.#maxVerified = maxVerified;
   }
 
   /** Keys currently cached (for tests and metrics). */
@@ -103,13 +128,24 @@ export class Ed25519Verifier {
    */
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
     if (publicKey.length !== ED25519_PUBLIC_KEY_BYTES || signature.length !== ED25519_SIGNATURE_BYTES) return false;
+    const id = this.#maxVerified > 0 ? Buffer.from(signature.buffer, signature.byteOffset, 64).toString('latin1') : '';
+    if (this.#maxVerified > 0) {
+      const seen = this.#verified.get(id);
+      if (seen !== undefined && sameBytes(seen.publicKey, publicKey) && sameBytes(seen.message, message)) return true;
+    }
     const key = this.#key(publicKey);
     if (key === null) return false;
+    let valid: boolean;
     try {
-      return verify(null, message, key, signature);
+      valid = verify(null, message, key, signature);
     } catch {
       return false;
     }
+    if (valid && this.#maxVerified > 0) {
+      if (this.#verified.size >= this.#maxVerified) this.#verified.delete(this.#verified.keys().next().value as string);
+      this.#verified.set(id, { publicKey: new Uint8Array(publicKey), message: new Uint8Array(message) });
+    }
+    return valid;
   }
 
   #key(publicKey: Uint8Array): KeyObject | null {

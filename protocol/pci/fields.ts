@@ -11,6 +11,7 @@
  * else, so it needs no re-encoding (see protocol/README.md). `decodeBody` (protobufjs,
  * lenient) remains for explaining what is wrong with bytes that reader refused.
  */
+import { type Cursor, minimalVarint } from '../codec/canonical-varint.ts';
 import { AGENT_TYPE_NUMBERS, EnvelopeBodyType, protobuf } from '../codec/schema.ts';
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES } from '../crypto/ed25519.ts';
 
@@ -219,34 +220,6 @@ const AGENT_TYPE_BY_BYTE: readonly (AgentTypeName | undefined)[] = Array.from({ 
 const F64 = new Float64Array(1);
 const F64_BYTES = new Uint8Array(F64.buffer);
 const LITTLE_ENDIAN = new Uint8Array(new Float64Array([-0]).buffer)[7] === 0x80;
-
-/** Where a read stands in the bytes: one per call of readCanonicalBody. */
-interface Cursor {
-  at: number;
-}
-
-/**
- * The minimal varint of at most `maxBytes` bytes at `at`, ending before `end`, moving
- * `at` past it; -1 if it runs past `end`, is longer, or is padded (a multi-byte
- * varint whose last byte is 0). Values stay below 2^56, exact enough for the range
- * checks callers make (any value >= 2^53 still compares as >= 2^53).
- */
-function minimalVarint(c: Cursor, b: Uint8Array, end: number, maxBytes: number): number {
-  let value = 0;
-  let scale = 1;
-  const last = Math.min(c.at + maxBytes, end);
-  for (let p = c.at; p < last; p++) {
-    const x = b[p]!;
-    if (x < 0x80) {
-      if (x === 0 && p > c.at) return -1;
-      c.at = p + 1;
-      return value + x * scale;
-    }
-    value += (x & 0x7f) * scale;
-    scale *= 128;
-  }
-  return -1;
-}
 
 /** A score c.at `c.at`: present only when not the default, so in (0, 1]; -1 otherwise (NaN, -0, 0 included). */
 function presentScore(c: Cursor, b: Uint8Array, end: number): number {

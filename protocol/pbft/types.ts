@@ -1,0 +1,154 @@
+/**
+ * PBFT messages as decoded objects (the `Pbft*` messages of proto/bizra.proto). The
+ * replica works on these; `codec.ts` turns them into canonical bytes and back.
+ *
+ * Byte fields may be views into a received buffer: treat every message as read-only
+ * (the simulator hands one object to many replicas). `view`, `seq`, `timestamp` are
+ * integers from 0 to 2^53 - 1; `replica` is an index into the validator set.
+ */
+
+/** A client's signed request. `client` is its raw 32-byte Ed25519 public key. */
+export interface PbftRequest {
+  readonly type: 'request';
+  readonly client: Uint8Array;
+  readonly timestamp: number;
+  readonly operation: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/** PRE-PREPARE, PREPARE and COMMIT share a body (PbftVoteBody); the domain tag differs. */
+export interface PbftVoteFields {
+  readonly view: number;
+  readonly seq: number;
+  /** The batch digest: domainDigest('bizra/pbft/batch/v1', canonical PbftBatch). */
+  readonly digest: Uint8Array;
+  readonly replica: number;
+  readonly signature: Uint8Array;
+}
+
+export interface PbftPrePrepare extends PbftVoteFields {
+  readonly type: 'pre-prepare';
+}
+export interface PbftPrepare extends PbftVoteFields {
+  readonly type: 'prepare';
+}
+export interface PbftCommit extends PbftVoteFields {
+  readonly type: 'commit';
+}
+
+/** The primary's PRE-PREPARE with the batch it names. */
+export interface PbftProposal {
+  readonly type: 'proposal';
+  readonly prePrepare: PbftPrePrepare;
+  readonly batch: readonly PbftRequest[];
+}
+
+export interface PbftCheckpoint {
+  readonly type: 'checkpoint';
+  readonly seq: number;
+  readonly stateDigest: Uint8Array;
+  readonly replica: number;
+  readonly signature: Uint8Array;
+}
+
+/** A PRE-PREPARE, its batch and 2f matching PREPAREs from distinct backups. */
+export interface PbftPreparedCertificate {
+  readonly prePrepare: PbftPrePrepare;
+  readonly batch: readonly PbftRequest[];
+  readonly prepares: readonly PbftPrepare[];
+}
+
+export interface PbftViewChange {
+  readonly type: 'view-change';
+  readonly newView: number;
+  readonly checkpointSeq: number;
+  readonly checkpointProof: readonly PbftCheckpoint[];
+  readonly prepared: readonly PbftPreparedCertificate[];
+  readonly replica: number;
+  readonly signature: Uint8Array;
+}
+
+export interface PbftNewView {
+  readonly type: 'new-view';
+  readonly view: number;
+  readonly viewChanges: readonly PbftViewChange[];
+  readonly prePrepares: readonly PbftPrePrepare[];
+  readonly replica: number;
+  readonly signature: Uint8Array;
+}
+
+export interface PbftReply {
+  readonly type: 'reply';
+  readonly view: number;
+  readonly timestamp: number;
+  readonly client: Uint8Array;
+  readonly replica: number;
+  readonly result: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+export interface PbftStatus {
+  readonly type: 'status';
+  readonly view: number;
+  /** False while the replica waits for the NEW-VIEW of `view`. */
+  readonly active: boolean;
+  readonly lastExecuted: number;
+  readonly stableCheckpoint: number;
+  readonly replica: number;
+  readonly signature: Uint8Array;
+}
+
+/** Unsigned: 2f+1 COMMITs for one (view, seq) naming the batch's digest. */
+export interface PbftCommitCertificate {
+  readonly type: 'commit-certificate';
+  readonly batch: readonly PbftRequest[];
+  readonly commits: readonly PbftCommit[];
+}
+
+/** Unsigned: 2f+1 CHECKPOINTs whose state digest is the snapshot's. */
+export interface PbftStateTransfer {
+  readonly type: 'state-transfer';
+  readonly proof: readonly PbftCheckpoint[];
+  /** Canonical PbftStateSnapshot bytes. */
+  readonly snapshot: Uint8Array;
+}
+
+/** One frame on the PBFT stream protocol. */
+export type PbftMessage =
+  | PbftRequest
+  | PbftProposal
+  | PbftPrepare
+  | PbftCommit
+  | PbftCheckpoint
+  | PbftViewChange
+  | PbftNewView
+  | PbftReply
+  | PbftStatus
+  | PbftCommitCertificate
+  | PbftStateTransfer;
+
+/** The messages that carry one signature of their own. */
+export type PbftSignedMessage =
+  | PbftRequest
+  | PbftPrePrepare
+  | PbftPrepare
+  | PbftCommit
+  | PbftCheckpoint
+  | PbftViewChange
+  | PbftNewView
+  | PbftReply
+  | PbftStatus;
+
+/** One entry of the exactly-once table. */
+export interface PbftClientRecord {
+  readonly client: Uint8Array;
+  readonly timestamp: number;
+  readonly result: Uint8Array;
+}
+
+/** What a checkpoint's state digest covers. */
+export interface PbftStateSnapshot {
+  readonly appState: Uint8Array;
+  /** Sorted by client key (bytewise), no duplicates. */
+  readonly clients: readonly PbftClientRecord[];
+}

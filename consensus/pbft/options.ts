@@ -1,0 +1,62 @@
+/** Options of a PBFT replica (Lodestar style: a type, its defaults, one resolver that names the bad option). */
+
+export interface PbftOptions {
+  /** K: a checkpoint every K sequence numbers. */
+  checkpointInterval: number;
+  /** L: the log window; sequence numbers are accepted in (h, h + L]. A multiple of K. */
+  logWindow: number;
+  /** Most requests in one PRE-PREPARE; larger batches are refused. */
+  batchSize: number;
+  /** How long the primary holds a partial batch for more requests; 0 proposes at once. */
+  batchDelayMs: number;
+  /** How long a backup waits for a pending request to execute before it starts a view change; doubles with each consecutive view change. */
+  viewChangeTimeoutMs: number;
+  /** Cap on the doubled view-change timeout. */
+  maxViewChangeTimeoutMs: number;
+  /** How often a replica sends its STATUS, to which peers answer with what it lacks. */
+  statusIntervalMs: number;
+  /** Requests a replica keeps waiting for execution; beyond it new ones are refused (`overloaded`). */
+  maxPendingRequests: number;
+  /** Messages re-sent to one peer in answer to one STATUS. */
+  maxRetransmit: number;
+}
+
+export const defaultPbftOptions: Readonly<PbftOptions> = Object.freeze({
+  checkpointInterval: 128,
+  logWindow: 256,
+  batchSize: 64,
+  batchDelayMs: 2,
+  viewChangeTimeoutMs: 2000,
+  maxViewChangeTimeoutMs: 60_000,
+  statusIntervalMs: 500,
+  maxPendingRequests: 10_000,
+  maxRetransmit: 64,
+});
+
+export function resolvePbftOptions(opts: Partial<PbftOptions> = {}): PbftOptions {
+  const o: PbftOptions = { ...defaultPbftOptions };
+  for (const [k, v] of Object.entries(opts)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  const int = (name: keyof PbftOptions, min: number): void => {
+    const v = o[name];
+    if (!Number.isSafeInteger(v) || v < min)
+      throw new RangeError(`pbft option ${name} must be an integer >= ${min}, got ${v}`);
+  };
+  int('checkpointInterval', 1);
+  int('logWindow', 1);
+  int('batchSize', 1);
+  int('batchDelayMs', 0);
+  int('viewChangeTimeoutMs', 1);
+  int('maxViewChangeTimeoutMs', 1);
+  int('statusIntervalMs', 1);
+  int('maxPendingRequests', 1);
+  int('maxRetransmit', 1);
+  if (o.logWindow % o.checkpointInterval !== 0) {
+    throw new RangeError(
+      `pbft option logWindow (${o.logWindow}) must be a multiple of checkpointInterval (${o.checkpointInterval})`,
+    );
+  }
+  if (o.maxViewChangeTimeoutMs < o.viewChangeTimeoutMs) {
+    throw new RangeError('pbft option maxViewChangeTimeoutMs must be at least viewChangeTimeoutMs');
+  }
+  return o;
+}

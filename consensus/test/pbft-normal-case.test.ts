@@ -1,0 +1,135 @@
+/** The normal case: ordering, execution, replies, exactly-once, the client's f+1 rule, checkpoints and GC. */
+import { describe, expect, it } from 'vitest';
+import { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
+import { PbftClient } from '../pbft/client.ts';
+import { compactWal } from '../pbft/wal.ts';
+import { Cluster, seedOf } from './pbft-harness.ts';
+
+const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+describe('PBFT normal case', () => {
+  it('orders a request, executes it everywhere and replies from every replica', () => {
+    const c = new Cluster();
+    c.startAll();
+    c.submit(c.request('a', '1'));
+    for (let i = 0; i < 4; i++) {
+      expect(c.replica(i).lastExecuted).toBe(1);
+      expect(c.apps[i]!.get('a')).toBe('1');
+    }
+    expect(c.replies.map((r) => r.replica).sort()).toEqual([0, 1, 2, 3]);
+    expect(new Set(c.replies.map((r) => text(r.result)))).toEqual(new Set(['{"ok":true,"previous":null}']));
+    const digests = [0, 1, 2, 3].map((i) => Buffer.from(c.replica(i).stateDigest()).toString('hex'));
+    expect(new Set(digests).size).toBe(1);
+  });
+
+  it('executes a retransmitted request once and re-sends its reply; drops older timestamps', () => {
+    const c = new Cluster();
+    c.startAll();
+    const r1 = c.request('k', 'x');
+    const r2 = c.request('k', 'y');
+    c.submit(r1);
+    c.submit(r2);
+    expect(c.apps[1]!.get('k')).toBe('y');
+    c.replies.length = 0;
+    const again = c.replica(1).receive(r2, c.now);
+    expect(again.outcome.ok).toBe(true);
+    expect(again.replies).toHaveLength(1);
+    expect(text(again.replies[0]!.message.result)).toBe('{"ok":true,"previous":"x"}');
+    expect(again.committed).toHaveLength(0);
+    const old = c.replica(1).receive(r1, c.now);
+    expect(old.outcome).toMatchObject({ ok: false, reason: 'stale-request' });
+    // A primary re-proposing an executed request changes nothing: exactly once.
+    c.submit(c.request('other'));
+    const seq = c.replica(0).lastExecuted + 1;
+    c.apply(0, {
+      persist: [],
+      send: [{ to: 'all', message: c.proposal(0, 0, seq, [r2]) }],
+      replies: [],
+      timers: [],
+      committed: [],
+      events: [],
+    });
+    c.run();
+    expect(c.replica(1).lastExecuted).toBe(seq);
+    expect(c.apps[1]!.get('k')).toBe('y');
+  });
+
+  it('batches up to batchSize requests per PRE-PREPARE, and holds a partial batch for batchDelayMs', () => {
+    const c = new Cluster(4, { checkpointInterval: 4, logWindow: 8, batchSize: 3, batchDelayMs: 5 });
+    c.startAll();
+    const out = c.replica(0).receive(c.request('a'), c.now);
+    expect(out.send).toHaveLength(0);
+    expect(out.timers).toContainEqual({ timer: 'batch', atMs: c.now + 5 });
+    c.apply(0, out);
+    c.apply(0, c.replica(0).receive(c.request('b'), c.now));
+    const third = c.apply(0, c.replica(0).receive(c.request('c'), c.now));
+    const proposals = third.send.filter((s) => s.message.type === 'proposal');
+    expect(proposals).toHaveLength(1);
+    expect(proposals[0]!.message.type === 'proposal' && proposals[0]!.message.batch).toHaveLength(3);
+    c.run();
+    c.apply(0, c.replica(0).receive(c.request('d'), c.now));
+    expect(c.queue).toHaveLength(0);
+    c.advance(5);
+    c.run();
+    expect(c.replica(3).lastExecuted).toBe(2);
+    expect(c.apps[3]!.get('d')).toBe('v');
+  });
+
+  it('the client accepts a result on f+1 matching replies, not before, and refuses forged ones', () => {
+    const c = new Cluster();
+    c.startAll();
+    const client = new PbftClient(c.keys, {}, { signer: c.client });
+    const send = client.submit(new TextEncoder().encode('{"op":"put","key":"z","value":"1"}'), c.now);
+    expect(send.to).toBe(0);
+    c.submit(send.message);
+    const [first, second] = c.replies;
+    expect(client.receive(first!)).toEqual({ accepted: true, result: null });
+    expect(client.receive({ ...second!, result: new Uint8Array([1]) })).toMatchObject({ accepted: false });
+    const done = client.receive(second!);
+    expect(done.accepted && done.result && text(done.result)).toBe('{"ok":true,"previous":null}');
+    expect(client.outstanding).toBeNull();
+    const other = new PbftClient(c.keys, {}, { signer: Ed25519Signer.fromSeed(seedOf(77)) });
+    other.submit(new Uint8Array([1]), c.now);
+    expect(other.receive(first!)).toMatchObject({ accepted: false, reason: 'the reply is for another request' });
+    expect(other.onTimer(c.now)?.to).toBe('all');
+  });
+
+  it('makes a checkpoint stable with 2f+1 CHECKPOINTs, moves the watermark and garbage-collects the log and the WAL', () => {
+    const c = new Cluster();
+    c.startAll();
+    for (let i = 0; i < 5; i++) c.submit(c.request(`k${i}`));
+    // batchSize 2, batchDelayMs 0: each request is its own batch here.
+    for (let i = 0; i < 4; i++) {
+      expect(c.replica(i).lastExecuted).toBe(5);
+      expect(c.replica(i).stableCheckpoint).toBe(4);
+      expect(c.replica(i).checkpointDigest(4)).toEqual(c.replica(0).checkpointDigest(4));
+    }
+    const wal = c.wals[1]!.records();
+    expect(wal.filter((r) => r.kind === 'stable')).toHaveLength(1);
+    // Only sequence 5's records survive the stable checkpoint at 4.
+    expect(
+      wal.filter((r) => r.kind === 'executed').map((r) => r.kind === 'executed' && r.cert.commits[0]!.seq),
+    ).toEqual([5]);
+    expect(compactWal(wal)).toEqual(wal);
+    // The log window moved: sequence 12 (= 4 + L) is in, 13 is out.
+    const r = c.request('w');
+    expect(c.replica(1).receive(c.proposal(0, 0, 13, [r]), c.now).outcome).toMatchObject({
+      reason: 'outside-watermarks',
+    });
+    expect(c.replica(1).receive(c.proposal(0, 0, 12, [r]), c.now).outcome.ok).toBe(true);
+    // Below the stable checkpoint everything is refused.
+    expect(c.replica(1).receive(c.vote('prepare', 2, 0, 3, new Uint8Array(32)), c.now).outcome).toMatchObject({
+      reason: 'outside-watermarks',
+    });
+  });
+
+  it('the primary stops at the high watermark until a checkpoint becomes stable', () => {
+    const c = new Cluster();
+    c.startAll();
+    // Backups never answer: nothing commits, so the primary can use sequence numbers 1..8 only.
+    c.filter = () => false;
+    for (let i = 0; i < 12; i++) c.submit(c.request(`k${i}`));
+    const proposed = c.wals[0]!.records().filter((r) => r.kind === 'signed' && r.message.type === 'proposal');
+    expect(proposed).toHaveLength(8);
+  });
+});

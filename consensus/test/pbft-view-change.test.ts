@@ -1,0 +1,172 @@
+/** View change, state transfer, and recovery from the write-ahead log. */
+import { describe, expect, it } from 'vitest';
+import { Cluster, TEST_OPTIONS } from './pbft-harness.ts';
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+describe('PBFT view change', () => {
+  it('replaces a silent primary: backups time out, the new primary sends NEW-VIEW, the request commits in view 1', () => {
+    const c = new Cluster();
+    c.startAll();
+    c.crash(0);
+    const r = c.request('a');
+    for (const i of [1, 2, 3]) c.apply(i, c.replica(i).receive(r, c.now));
+    c.run();
+    expect(c.replica(1).lastExecuted).toBe(0);
+    c.advance(TEST_OPTIONS.viewChangeTimeoutMs!);
+    c.run();
+    for (const i of [1, 2, 3]) {
+      expect(c.replica(i).view).toBe(1);
+      expect(c.replica(i).active).toBe(true);
+    }
+    // The new primary (1) holds the request as pending and proposes it in view 1.
+    c.run();
+    for (const i of [1, 2, 3]) expect(c.apps[i]!.get('a')).toBe('v');
+  });
+
+  it('carries a prepared request into the new view at its sequence number, and fills gaps with null requests', () => {
+    const c = new Cluster();
+    c.startAll();
+    // Sequence 1 prepares everywhere but its COMMITs are lost; sequence 2 never reaches anyone.
+    c.filter = (e) => e.message.type !== 'commit';
+    c.submit(c.request('one'));
+    for (const i of [1, 2, 3]) expect(c.replica(i).lastExecuted).toBe(0);
+    c.crash(0);
+    c.filter = () => true;
+    c.advance(TEST_OPTIONS.viewChangeTimeoutMs!);
+    c.run();
+    for (const i of [1, 2, 3]) {
+      expect(c.replica(i).view).toBe(1);
+      expect(c.replica(i).lastExecuted).toBe(1);
+      expect(c.apps[i]!.get('one')).toBe('v');
+    }
+  });
+
+  it('doubles the timeout with each consecutive view change, and waits for 2f+1 before starting it', () => {
+    const c = new Cluster();
+    c.startAll();
+    c.crash(0);
+    c.filter = (e) => e.message.type !== 'new-view'; // every new primary fails to deliver
+    const r = c.request('a');
+    const first = c.apply(2, c.replica(2).receive(r, c.now));
+    expect(first.timers.find((t) => t.timer === 'view-change')!.atMs! - c.now).toBe(100);
+    // Alone, replica 2 asks for view 1 and waits without a timer: no running ahead.
+    c.advance(100);
+    expect(c.replica(2).view).toBe(1);
+    expect(c.timers[2]!.get('view-change')).toBeNull();
+    // Replica 3 asks too: with the new primary's own view-change that is 2f+1, so the timer starts, doubled.
+    c.apply(3, c.replica(3).receive(r, c.now));
+    c.advance(100);
+    c.run();
+    expect(c.replica(3).view).toBe(1);
+    expect(c.timers[3]!.get('view-change')! - c.now).toBe(200);
+    c.advance(200);
+    c.run();
+    expect(c.replica(3).view).toBe(2);
+    expect(c.replica(3).active).toBe(false);
+    expect(c.timers[3]!.get('view-change')! - c.now).toBe(400);
+  });
+
+  it('joins a higher view on f+1 view-changes, not on f', () => {
+    const c = new Cluster();
+    c.startAll();
+    c.crash(0);
+    const r = c.request('a');
+    c.apply(2, c.replica(2).receive(r, c.now));
+    c.filter = (e) => e.to === 3; // only replica 3 hears anything
+    c.advance(100); // replica 2 times out and asks for view 1
+    c.run();
+    expect(c.replica(3).view).toBe(0);
+    c.apply(1, c.replica(1).receive(r, c.now));
+    c.advance(100);
+    c.run();
+    expect(c.replica(3).view).toBe(1); // two (f+1) asked: it follows
+  });
+});
+
+describe('PBFT state transfer', () => {
+  it('a replica left behind the stable checkpoint fetches the state, verifies the proof and converges', () => {
+    const c = new Cluster();
+    c.startAll();
+    c.filter = (e) => e.to !== 3 && e.from !== 3;
+    for (let i = 0; i < 10; i++) c.submit(c.request(`k${i}`));
+    expect(c.replica(0).stableCheckpoint).toBe(8);
+    expect(c.replica(3).lastExecuted).toBe(0);
+    c.filter = () => true;
+    // Its STATUS tells the others it is behind: they answer with the checkpoint and certificates.
+    c.advance(1000);
+    c.run();
+    c.advance(1000);
+    c.run();
+    expect(c.replica(3).stableCheckpoint).toBe(8);
+    expect(c.replica(3).lastExecuted).toBe(10);
+    expect(hex(c.replica(3).stateDigest())).toBe(hex(c.replica(0).stateDigest()));
+    expect(c.apps[3]!.get('k9')).toBe('v');
+    // Exactly-once survives the transfer: the client table came with the state.
+    const out = c.replica(3).receive(c.request('x'), c.now);
+    expect(out.outcome.ok).toBe(true);
+  });
+});
+
+describe('PBFT recovery from the WAL', () => {
+  it('recovers the committed prefix after a crash', () => {
+    const c = new Cluster();
+    c.startAll();
+    for (let i = 0; i < 6; i++) c.submit(c.request(`k${i}`));
+    const before = hex(c.replica(2).stateDigest());
+    c.crash(2);
+    const r = c.recover(2);
+    expect(r.lastExecuted).toBe(6);
+    expect(r.stableCheckpoint).toBe(4);
+    expect(hex(r.stateDigest())).toBe(before);
+    c.apply(2, r.start(c.now));
+    c.submit(c.request('after'));
+    expect(c.apps[2]!.get('after')).toBe('v');
+  });
+
+  it('never signs a PREPARE that conflicts with one signed before the crash (and would without its WAL)', () => {
+    const c = new Cluster();
+    c.startAll();
+    const a = c.request('a');
+    const b = c.request('b');
+    c.filter = () => false; // replica 1 prepares and nothing else moves
+    c.apply(1, c.replica(1).receive(c.proposal(0, 0, 1, [a]), c.now));
+    const signed = c.wals[1]!.records().filter((r) => r.kind === 'signed' && r.message.type === 'prepare');
+    expect(signed).toHaveLength(1);
+    // A Byzantine primary now proposes another batch at the same (view, sequence).
+    const conflicting = c.proposal(0, 0, 1, [b]);
+    const prepares = (out: { send: { message: { type: string } }[] }) =>
+      out.send.filter((s) => s.message.type === 'prepare');
+    c.crash(1);
+    const recovered = c.recover(1);
+    const out = recovered.receive(conflicting, c.now);
+    expect(prepares(out)).toHaveLength(0);
+    expect(out.events).toContainEqual({ kind: 'refused-conflicting-vote', what: 'prepare:0:1' });
+    // The same replica restarted with its log lost signs the conflicting vote: the WAL is what prevents it.
+    c.crash(1);
+    const amnesiac = c.recover(1, []);
+    expect(prepares(amnesiac.receive(conflicting, c.now))).toHaveLength(1);
+  });
+
+  it('never goes back to an older view, and re-sends its own VIEW-CHANGE, after a crash', () => {
+    const c = new Cluster();
+    c.startAll();
+    c.crash(0);
+    const r = c.request('a');
+    c.filter = () => false;
+    c.apply(1, c.replica(1).receive(r, c.now));
+    c.advance(100);
+    expect(c.replica(1).view).toBe(1);
+    const vc = c.wals[1]!.records().find((x) => x.kind === 'signed' && x.message.type === 'view-change');
+    expect(vc).toBeDefined();
+    c.crash(1);
+    const recovered = c.recover(1);
+    expect(recovered.view).toBe(1);
+    expect(recovered.active).toBe(false);
+    expect(recovered.receive(c.proposal(0, 0, 1, [r]), c.now).outcome).toMatchObject({ reason: 'wrong-view' });
+    // Asked by a peer still in view 0, it answers with the very VIEW-CHANGE it signed before.
+    const status = c.replica(2).onTimer('status', c.now).send[0]!.message;
+    const answer = recovered.receive(status, c.now).send.find((s) => s.message.type === 'view-change');
+    expect(answer?.message).toEqual(vc!.kind === 'signed' && vc!.message);
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * Digests and signatures of PBFT messages: Ed25519 over
+ * BLAKE3(domain tag || 0x00 || canonical body), one tag per kind of message, and the two
+ * protocol hashes (a batch's digest, a state snapshot's digest). Pure.
+ */
+import { domainDigest } from '../crypto/blake3.ts';
+import { DOMAINS, type DomainTag } from '../crypto/domains.ts';
+import type { Ed25519Signer } from '../crypto/ed25519.ts';
+import {
+  encodeBatch,
+  encodeCheckpointBody,
+  encodeNewViewBody,
+  encodeReplyBody,
+  encodeRequestBody,
+  encodeStatusBody,
+  encodeViewChangeBody,
+  encodeVoteBody,
+} from './codec.ts';
+import type { PbftRequest, PbftSignedMessage } from './types.ts';
+
+/** The domain tag each signed kind is signed under. */
+export const PBFT_SIGNATURE_DOMAINS: Readonly<Record<PbftSignedMessage['type'], DomainTag>> = Object.freeze({
+  request: DOMAINS.PBFT_REQUEST,
+  'pre-prepare': DOMAINS.PBFT_PRE_PREPARE,
+  prepare: DOMAINS.PBFT_PREPARE,
+  commit: DOMAINS.PBFT_COMMIT,
+  checkpoint: DOMAINS.PBFT_CHECKPOINT,
+  'view-change': DOMAINS.PBFT_VIEW_CHANGE,
+  'new-view': DOMAINS.PBFT_NEW_VIEW,
+  reply: DOMAINS.PBFT_REPLY,
+  status: DOMAINS.PBFT_STATUS,
+});
+
+/** Canonical bytes of the signed body of `m` (its signature field is not part of them). */
+export function signedBodyBytes(m: PbftSignedMessage): Uint8Array {
+  switch (m.type) {
+    case 'request':
+      return encodeRequestBody(m);
+    case 'pre-prepare':
+    case 'prepare':
+    case 'commit':
+      return encodeVoteBody(m);
+    case 'checkpoint':
+      return encodeCheckpointBody(m);
+    case 'view-change':
+      return encodeViewChangeBody(m);
+    case 'new-view':
+      return encodeNewViewBody(m);
+    case 'reply':
+      return encodeReplyBody(m);
+    case 'status':
+      return encodeStatusBody(m);
+  }
+}
+
+/** What the signature of `m` covers: BLAKE3(tag || 0x00 || body). */
+export function signedDigest(m: PbftSignedMessage): Uint8Array {
+  return domainDigest(PBFT_SIGNATURE_DOMAINS[m.type], signedBodyBytes(m));
+}
+
+/** The digest votes name for a batch (an empty batch is the null request). */
+export function batchDigest(batch: readonly PbftRequest[]): Uint8Array {
+  return domainDigest(DOMAINS.PBFT_BATCH, encodeBatch(batch));
+}
+
+/** The state digest a CHECKPOINT names, of canonical PbftStateSnapshot bytes. */
+export function stateDigest(snapshotBytes: Uint8Array): Uint8Array {
+  return domainDigest(DOMAINS.PBFT_STATE, snapshotBytes);
+}
+
+const NO_SIGNATURE = new Uint8Array(0);
+
+/** Distributes Omit over the members of a union. */
+export type Unsigned<M> = M extends PbftSignedMessage ? Omit<M, 'signature'> : never;
+
+/** Signs `unsigned` with `signer`; the caller sets `replica` (or `client`) to the signer's. */
+export function signPbft<M extends PbftSignedMessage>(unsigned: Unsigned<M>, signer: Ed25519Signer): M {
+  const digest = signedDigest({ ...unsigned, signature: NO_SIGNATURE } as unknown as M);
+  return { ...unsigned, signature: signer.sign(digest) } as unknown as M;
+}
+
+/** A client's request, signed by the client (its public key is its id). */
+export function signRequest(signer: Ed25519Signer, timestamp: number, operation: Uint8Array): PbftRequest {
+  return signPbft<PbftRequest>({ type: 'request', client: signer.publicKey, timestamp, operation }, signer);
+}

@@ -1,0 +1,113 @@
+/**
+ * Rules every PBFT message must follow whatever the validator set: field lengths, and
+ * signed parts listed in one order without duplicates (so a message has one byte form).
+ * The decoder applies them to wire bytes and the replica to every message it is handed,
+ * so an in-process message (the simulator's) is held to the same rules as a decoded one.
+ */
+import type { PbftCheckpoint, PbftMessage, PbftPreparedCertificate, PbftRequest, PbftVoteFields } from './types.ts';
+
+const KEY = 32;
+const DIGEST = 32;
+const SIGNATURE = 64;
+
+function len(what: string, b: Uint8Array, n: number): string | null {
+  return b instanceof Uint8Array && b.length === n ? null : `${what} must be ${n} bytes`;
+}
+
+function requestProblem(r: PbftRequest): string | null {
+  return (
+    len('request client key', r.client, KEY) ??
+    len('request signature', r.signature, SIGNATURE) ??
+    (r.timestamp >= 1 ? null : 'request timestamp must be at least 1')
+  );
+}
+
+function batchProblem(batch: readonly PbftRequest[]): string | null {
+  for (const r of batch) {
+    const p = requestProblem(r);
+    if (p !== null) return p;
+  }
+  return null;
+}
+
+function voteProblem(what: string, v: PbftVoteFields): string | null {
+  return len(`${what} digest`, v.digest, DIGEST) ?? len(`${what} signature`, v.signature, SIGNATURE);
+}
+
+function checkpointProblem(c: PbftCheckpoint): string | null {
+  return (
+    len('checkpoint state digest', c.stateDigest, DIGEST) ??
+    len('checkpoint signature', c.signature, SIGNATURE) ??
+    (c.seq >= 1 ? null : 'checkpoint sequence must be at least 1')
+  );
+}
+
+/** Strictly increasing `key` over `items`: sorted, no duplicates. */
+function increasing<X>(what: string, items: readonly X[], key: (x: X) => number): string | null {
+  for (let i = 1; i < items.length; i++) {
+    if (key(items[i - 1]!) >= key(items[i]!)) return `${what} must be sorted without duplicates`;
+  }
+  return null;
+}
+
+function allOf<X>(items: readonly X[], check: (x: X) => string | null): string | null {
+  for (const x of items) {
+    const p = check(x);
+    if (p !== null) return p;
+  }
+  return null;
+}
+
+function certProblem(c: PbftPreparedCertificate): string | null {
+  return (
+    voteProblem('pre-prepare', c.prePrepare) ??
+    batchProblem(c.batch) ??
+    allOf(c.prepares, (p) => voteProblem('prepare', p)) ??
+    increasing('prepared certificate prepares (by replica)', c.prepares, (p) => p.replica)
+  );
+}
+
+const byReplica = (x: { replica: number }): number => x.replica;
+
+/** The first structural rule `m` breaks, or null. */
+export function pbftStructureProblem(m: PbftMessage): string | null {
+  switch (m.type) {
+    case 'request':
+      return requestProblem(m);
+    case 'proposal':
+      return voteProblem('pre-prepare', m.prePrepare) ?? batchProblem(m.batch);
+    case 'prepare':
+    case 'commit':
+      return voteProblem(m.type, m);
+    case 'checkpoint':
+      return checkpointProblem(m);
+    case 'view-change':
+      return (
+        len('view-change signature', m.signature, SIGNATURE) ??
+        allOf(m.checkpointProof, checkpointProblem) ??
+        increasing('view-change checkpoint proof (by replica)', m.checkpointProof, byReplica) ??
+        allOf(m.prepared, certProblem) ??
+        increasing('view-change prepared certificates (by sequence)', m.prepared, (c) => c.prePrepare.seq)
+      );
+    case 'new-view':
+      return (
+        len('new-view signature', m.signature, SIGNATURE) ??
+        allOf(m.viewChanges, (v) => pbftStructureProblem(v)) ??
+        increasing('new-view view-changes (by replica)', m.viewChanges, byReplica) ??
+        allOf(m.prePrepares, (p) => voteProblem('pre-prepare', p)) ??
+        increasing('new-view pre-prepares (by sequence)', m.prePrepares, (p) => p.seq)
+      );
+    case 'reply':
+      return len('reply client key', m.client, KEY) ?? len('reply signature', m.signature, SIGNATURE);
+    case 'status':
+      return len('status signature', m.signature, SIGNATURE);
+    case 'commit-certificate':
+      return (
+        batchProblem(m.batch) ??
+        allOf(m.commits, (c) => voteProblem('commit', c)) ??
+        increasing('commit certificate commits (by replica)', m.commits, byReplica)
+      );
+    case 'state-transfer':
+      return allOf(m.proof, checkpointProblem) ?? increasing('state transfer proof (by replica)', m.proof, byReplica);
+  }
+}

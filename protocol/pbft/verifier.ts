@@ -1,0 +1,79 @@
+/**
+ * Signature checks for PBFT messages, with two caches that pay off when one process
+ * holds many replicas (the simulator, an in-process testnet) or one message is looked
+ * at many times (a VIEW-CHANGE re-checked inside every NEW-VIEW):
+ * - the signed digest of each message object (a WeakMap: the object is never mutated,
+ *   see types.ts), and of each batch array;
+ * - valid (public key, digest, signature) triples, bounded, oldest dropped first. A hit
+ *   compares the whole triple (it is the map key), so it is exactly as strict as
+ *   verifying again. Only valid results are kept, so forged signatures never fill it.
+ * One verifier may be shared by every replica of a process: it holds no per-replica state.
+ */
+import { Ed25519Verifier } from '../crypto/ed25519.ts';
+import { batchDigest, signedDigest } from './sign.ts';
+import type { PbftRequest, PbftSignedMessage } from './types.ts';
+
+export interface PbftVerifierOptions {
+  /** Valid signatures remembered; 0 remembers none. */
+  validCacheSize: number;
+}
+
+export const defaultPbftVerifierOptions: Readonly<PbftVerifierOptions> = Object.freeze({ validCacheSize: 65_536 });
+
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+
+export class PbftVerifier {
+  readonly #ed = new Ed25519Verifier();
+  readonly #digests = new WeakMap<object, Uint8Array>();
+  readonly #valid = new Set<string>();
+  readonly #max: number;
+  /** Signature checks that ran Ed25519 (cache misses), for benchmarks and tests. */
+  verifications = 0;
+
+  constructor(opts: Partial<PbftVerifierOptions> = {}) {
+    const max = opts.validCacheSize ?? defaultPbftVerifierOptions.validCacheSize;
+    if (!Number.isSafeInteger(max) || max < 0)
+      throw new RangeError(`validCacheSize must be an integer >= 0, got ${max}`);
+    this.#max = max;
+  }
+
+  /** The signed digest of `m`, computed once per object. */
+  digest(m: PbftSignedMessage): Uint8Array {
+    let d = this.#digests.get(m);
+    if (d === undefined) {
+      d = signedDigest(m);
+      this.#digests.set(m, d);
+    }
+    return d;
+  }
+
+  /** The batch digest of `batch`, computed once per array. */
+  batchDigest(batch: readonly PbftRequest[]): Uint8Array {
+    let d = this.#digests.get(batch);
+    if (d === undefined) {
+      d = batchDigest(batch);
+      this.#digests.set(batch, d);
+    }
+    return d;
+  }
+
+  /** True only if `m.signature` is `publicKey`'s valid signature of `m`. Never throws. */
+  verify(m: PbftSignedMessage, publicKey: Uint8Array): boolean {
+    if (!(m.signature instanceof Uint8Array) || m.signature.length !== 64 || publicKey.length !== 32) return false;
+    let digest: Uint8Array;
+    try {
+      digest = this.digest(m);
+    } catch {
+      return false;
+    }
+    const id = this.#max > 0 ? latin1(m.signature) + latin1(digest) + latin1(publicKey) : '';
+    if (this.#max > 0 && this.#valid.has(id)) return true;
+    this.verifications++;
+    const ok = this.#ed.verify(publicKey, digest, m.signature);
+    if (ok && this.#max > 0) {
+      if (this.#valid.size >= this.#max) this.#valid.delete(this.#valid.values().next().value as string);
+      this.#valid.add(id);
+    }
+    return ok;
+  }
+}

@@ -12,6 +12,7 @@ import { registerId } from './commands/id.ts';
 import { registerInit } from './commands/init.ts';
 import { registerPci } from './commands/pci.ts';
 import { registerPeers } from './commands/peers.ts';
+import { registerSim } from './commands/sim.ts';
 import { registerStart } from './commands/start.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerVersion } from './commands/version.ts';
@@ -33,6 +34,7 @@ export function buildProgram(io: CliIo): Command {
   registerPci(program, io);
   registerId(program, io);
   registerConfig(program, io);
+  registerSim(program, io);
   registerVersion(program, io);
   // Every subcommand inherits the error behaviour, so their mistakes are ours to report.
   const exitOverride = (cmd: Command) => {

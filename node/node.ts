@@ -6,13 +6,18 @@
  */
 import { mkdirSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
 import type { Peer, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
+import type { PbftApp } from '../consensus/pbft/app.ts';
 import { Ed25519Signer, type Ed25519Verifier } from '../protocol/crypto/ed25519.ts';
+import type { PbftVerifier } from '../protocol/pbft/verifier.ts';
 import { FEDERATION_TOPIC, PCI_TOPIC } from '../protocol/topics.ts';
 import { type ApiServer, createApiServer } from './api/server.ts';
 import type { NodeConfig } from './config/schema.ts';
+import { ConsensusService } from './consensus/consensus-service.ts';
+import { loadValidatorSet, type ValidatorSetFile } from './consensus/validator-set.ts';
 import { NodeError } from './errors.ts';
 import { EventLoopLagMonitor } from './event-loop-lag.ts';
 import { type GpuInfo, probeGpus } from './gpu.ts';
@@ -49,6 +54,10 @@ export interface NodeModules {
   now?: () => Date;
   /** Checks heartbeat signatures; testnets share one with a verified-signature cache among their nodes. */
   heartbeatVerifier?: Ed25519Verifier;
+  /** Makes the PBFT application state machine in its initial state (default: the key-value app). */
+  pbftApp?: () => PbftApp;
+  /** Checks PBFT signatures; an in-process testnet may share one among its nodes (sound: see protocol/pbft/verifier.ts). */
+  pbftVerifier?: PbftVerifier;
 }
 
 export interface PeerView {
@@ -99,6 +108,8 @@ export class BizraNode {
   readonly pci: PciService;
   readonly pciStore: PciStore;
   readonly membership: MembershipService;
+  /** PBFT, when `consensus.validatorSet` names a validator set. */
+  readonly consensus: ConsensusService | undefined;
   readonly api: ApiServer | undefined;
   private readonly log: Logger;
   private readonly lock: DataDirLock;
@@ -115,7 +126,14 @@ export class BizraNode {
   private constructor(
     opts: NodeOptions,
     modules: NodeModules,
-    parts: { lock: DataDirLock; store: Store; pciStore: PciStore; host: Host; metrics: NodeMetrics },
+    parts: {
+      lock: DataDirLock;
+      store: Store;
+      pciStore: PciStore;
+      host: Host;
+      metrics: NodeMetrics;
+      validatorSet?: ValidatorSetFile | undefined;
+    },
   ) {
     this.config = opts.config;
     this.dataDir = opts.dataDir;
@@ -176,12 +194,34 @@ export class BizraNode {
         incarnation: () => this.boot?.bootCount ?? 1,
         now: () => this.now().getTime(),
         liveness: () => ({
-          consensusHeight: 0,
+          consensusHeight: this.consensus?.replica?.lastExecuted ?? 0,
           loadPermille: Math.min(0xffff_ffff, Math.round(((loadavg()[0] ?? 0) / availableParallelism()) * 1000)),
           gpu: this.gpus.length > 0,
         }),
       },
     );
+    this.consensus = parts.validatorSet
+      ? new ConsensusService(
+          {
+            requestTimeoutMs: opts.config.consensus.requestTimeoutMs,
+            replica: {
+              batchDelayMs: opts.config.consensus.batchDelayMs,
+              viewChangeTimeoutMs: opts.config.consensus.viewChangeTimeoutMs,
+              statusIntervalMs: opts.config.consensus.statusIntervalMs,
+            },
+          },
+          {
+            host: this.host,
+            store: this.store,
+            logger: this.log.child({ module: 'pbft' }),
+            metrics: this.metrics,
+            signer: Ed25519Signer.fromSeed(this.identity.seed),
+            validatorSet: parts.validatorSet,
+            ...(modules.pbftApp ? { app: modules.pbftApp } : {}),
+            ...(modules.pbftVerifier ? { verifier: modules.pbftVerifier } : {}),
+          },
+        )
+      : undefined;
     this.opts = {
       processMetrics: opts.processMetrics ?? true,
       probeGpu: opts.probeGpu ?? true,
@@ -203,6 +243,9 @@ export class BizraNode {
    */
   static async create(opts: NodeOptions, modules: NodeModules): Promise<BizraNode> {
     const layout = layoutOf(opts.dataDir);
+    // A bad validator-set file is refused before anything is taken (ConfigError: exit 2).
+    const setPath = opts.config.consensus.validatorSet;
+    const validatorSet = setPath === '' ? undefined : loadValidatorSet(resolvePath(opts.dataDir, setPath));
     mkdirSync(layout.root, { recursive: true, mode: 0o700 });
     const lock = acquireLock(layout.lockFile);
     let store: Store | undefined;
@@ -215,7 +258,7 @@ export class BizraNode {
         { privateKey: modules.identity.libp2pKey, registry: metrics.registry, datastore: store.libp2pDatastore() },
       );
       const logger = modules.logger.child({ peer: shortPeerId(modules.identity.peerId) });
-      return new BizraNode(opts, { ...modules, logger }, { lock, store, pciStore, host, metrics });
+      return new BizraNode(opts, { ...modules, logger }, { lock, store, pciStore, host, metrics, validatorSet });
     } catch (err) {
       await store?.close().catch(() => undefined);
       lock.release();
@@ -258,6 +301,8 @@ export class BizraNode {
         this.pci.start();
         if (this.config.membership.enabled) await this.membership.start();
       });
+      // After libp2p (its protocol handler) and before the API (which submits to it).
+      if (this.consensus) await step(() => this.consensus?.start());
       if (this.opts.probeGpu) this.gpus = await step(() => probeGpus());
       if (this.api) await step(() => this.api?.listen());
       await step(() => undefined);
@@ -309,6 +354,9 @@ export class BizraNode {
       }
     };
     this.lifetime.abort();
+    // Consensus first: it answers the HTTP requests waiting for a commit (503) and lets
+    // the WAL write in flight finish, so the API can close and the store after it.
+    await step('consensus', () => this.consensus?.stop());
     await step('api', () => this.api?.close());
     await step('pci', () => this.pci.stop());
     await step('membership', () => this.membership.stop());
@@ -509,6 +557,7 @@ export class BizraNode {
       pciStored: () => this.pciStore.count,
       membershipCounts: () => this.membership.view.counts(),
       relayLinks: () => (this.running ? this.membership.relay.linkedPeers().length : 0),
+      pbftStreams: () => this.consensus?.streams() ?? 0,
     });
   }
 }

@@ -18,3 +18,10 @@ export const PCI_TOPIC = 'bizra/pci/1';
  * frames (varint length, then the batch) of the signed heartbeats it accepted.
  */
 export const HEARTBEAT_PROTOCOL = '/bizra/heartbeat/1.0.0';
+
+/**
+ * PBFT among the validators of a validator set: long-lived direct streams, one opened by
+ * each validator to each other one, carrying varint-length-prefixed PbftMessage frames
+ * (protocol/pbft/codec.ts) in the opener's direction only.
+ */
+export const PBFT_PROTOCOL = '/bizra/pbft/1.0.0';

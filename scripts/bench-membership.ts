@@ -24,6 +24,8 @@ interface Args {
   kill: number;
   quiet: number;
   seed: number;
+  relayDegree?: number;
+  relayInterval?: number;
   json: boolean;
 }
 
@@ -39,6 +41,16 @@ function program(): Command {
     )
     .addOption(
       new Option('--seed <s>', 'seed for the topology and the victims').argParser(intArg(0, 0xffff_ffff)).default(1),
+    )
+    .addOption(
+      new Option('--relay-degree <n>', 'heartbeat relay links each node opens (default: the setting)').argParser(
+        intArg(1, 64),
+      ),
+    )
+    .addOption(
+      new Option('--relay-interval <ms>', 'heartbeat relay flush interval (default: the setting)').argParser(
+        intArg(10, 10_000),
+      ),
     )
     .option('--json', 'print the report as JSON', false);
 }
@@ -56,7 +68,18 @@ async function run(args: Args, root: string) {
   const logger = createLogger({ level: 'error', format: 'json', destination: process.stderr });
   const baseline = process.memoryUsage().rss;
   const cluster = await startCluster(
-    { peers: args.peers, root, api: false, membership: true, seed: args.seed, tune: (c) => (c.p2p.dht = false) },
+    {
+      peers: args.peers,
+      root,
+      api: false,
+      membership: true,
+      seed: args.seed,
+      tune: (c) => {
+        c.p2p.dht = false;
+        if (args.relayDegree !== undefined) c.membership.relayDegree = args.relayDegree;
+        if (args.relayInterval !== undefined) c.membership.relayIntervalMs = args.relayInterval;
+      },
+    },
     { logger },
   );
   try {
@@ -71,10 +94,15 @@ async function run(args: Args, root: string) {
 
     const transitions: Array<Transition & { at: number }> = [];
     for (const n of nodes) n.membership.onTransition((t) => transitions.push({ ...t, at: performance.now() }));
+    const traffic0 = await relayTraffic(nodes);
     const cpu0 = process.cpuUsage();
+    const elu0 = performance.eventLoopUtilization();
     const wall0 = performance.now();
     await sleep(args.quiet * 1000);
     const cpu = process.cpuUsage(cpu0);
+    const elu = performance.eventLoopUtilization(elu0).utilization;
+    const traffic1 = await relayTraffic(nodes);
+    const perSecondPerNode = (k: keyof RelayTraffic) => round((traffic1[k] - traffic0[k]) / args.quiet / nodes.length);
     const cpuCores = (cpu.user + cpu.system) / 1000 / (performance.now() - wall0);
     const rss = process.memoryUsage().rss;
     const falseSuspects = transitions.filter((t) => t.to === 'SUSPECT').length;
@@ -100,6 +128,12 @@ async function run(args: Args, root: string) {
       falseSuspects,
       cpuCoresWhileQuiet: Math.round(cpuCores * 100) / 100,
       cpuPerPeerPercent: round((cpuCores / args.peers) * 100),
+      eventLoopUtilization: Math.round(elu * 100) / 100,
+      perNodePerSecond: {
+        framesOut: perSecondPerNode('framesOut'),
+        heartbeatsAccepted: perSecondPerNode('accepted'),
+        duplicateCopies: perSecondPerNode('duplicate'),
+      },
       rssMiB: round(rss / MiB),
       rssPerPeerMiB: round((rss - baseline) / args.peers / MiB),
       killed: victims.size,
@@ -116,6 +150,26 @@ async function run(args: Args, root: string) {
   }
 }
 
+interface RelayTraffic {
+  framesOut: number;
+  accepted: number;
+  duplicate: number;
+}
+
+/** Relay frames sent and heartbeats received, summed over every node's own registry. */
+async function relayTraffic(nodes: readonly BizraNode[]): Promise<RelayTraffic> {
+  const total: RelayTraffic = { framesOut: 0, accepted: 0, duplicate: 0 };
+  for (const n of nodes) {
+    for (const v of (await n.metrics.relayFrames.get()).values)
+      if (v.labels.direction === 'out') total.framesOut += v.value;
+    for (const v of (await n.metrics.heartbeatsReceived.get()).values) {
+      if (v.labels.result === 'accepted') total.accepted += v.value;
+      if (v.labels.result === 'duplicate') total.duplicate += v.value;
+    }
+  }
+  return total;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const args = argsOrExitCode('bench:membership', parseArgs, argv);
   if (typeof args === 'number') return args;
@@ -129,7 +183,8 @@ async function main(argv: readonly string[]): Promise<number> {
           `bench:membership  ${r.peers} nodes, 1 s heartbeats, kad-dht off, Node ${r.node}`,
           `  all ACTIVE           ${r.allActiveSeconds === null ? 'not reached' : `${r.allActiveSeconds.toFixed(1)} s after start`}`,
           `  quiet ${r.quietSeconds} s         ${r.falseSuspects} false SUSPECT transition(s)`,
-          `  CPU                  ${r.cpuCoresWhileQuiet} cores = ${r.cpuPerPeerPercent} % of a core per peer`,
+          `  CPU                  ${r.cpuCoresWhileQuiet} cores = ${r.cpuPerPeerPercent} % of a core per peer; event loop ${Math.round(r.eventLoopUtilization * 100)} % busy`,
+          `  relay, per node      ${r.perNodePerSecond.framesOut} frames/s out, ${r.perNodePerSecond.heartbeatsAccepted} heartbeats/s accepted, ${r.perNodePerSecond.duplicateCopies} duplicate copies/s dropped`,
           `  RSS                  ${r.rssMiB} MiB = ${r.rssPerPeerMiB} MiB per peer above baseline`,
           `  kill ${r.killed}               ${r.suspicionsSeen}/${r.suspicionsExpected} survivor suspicions`,
           `  kill -> SUSPECT      p50 ${r.killToSuspectMs.p50} ms, p99 ${r.killToSuspectMs.p99} ms`,

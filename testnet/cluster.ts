@@ -3,14 +3,17 @@
  * root, its own identity, registry and API port, and connects them into one
  * gossip network. Used by `npm run testnet`, the benchmarks and the tests.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultPbftOptions } from '../consensus/pbft/options.ts';
 import { defaultConfig, type NodeConfig } from '../node/config/schema.ts';
+import { peerIdOfKey, renderValidatorSet, type SharedParams } from '../node/consensus/validator-set.ts';
 import { initDataDir } from '../node/init.ts';
 import type { Logger } from '../node/log.ts';
 import { BizraNode } from '../node/node.ts';
 import { Ed25519Verifier } from '../protocol/crypto/ed25519.ts';
+import { PbftVerifier } from '../protocol/pbft/verifier.ts';
 
 export interface ClusterOptions {
   peers: number;
@@ -30,6 +33,13 @@ export interface ClusterOptions {
   degree?: number;
   /** Seed for the choice of whom to dial, so a topology can be reproduced. */
   seed?: number;
+  /**
+   * PBFT among the first `validators` nodes: a validator set is written to
+   * `<root>/validator-set.json` and every node's consensus.validatorSet points at it.
+   * `sharedVerifier` (default true) lets the nodes share one signature cache, as the
+   * heartbeat verifier does; a benchmark turns it off so every replica pays its own checks.
+   */
+  pbft?: { validators: number; chainId?: string; params?: Partial<SharedParams>; sharedVerifier?: boolean };
   /** Changes applied to every node's config. */
   tune?: (config: NodeConfig, index: number) => void;
   onProgress?: (started: number, total: number) => void;
@@ -59,6 +69,9 @@ export async function startCluster(opts: ClusterOptions, modules: { logger: Logg
     keyCacheSize: Math.max(4096, 2 * opts.peers),
     verifiedCacheSize: Math.max(4096, 8 * opts.peers),
   });
+  const pbftVerifier =
+    opts.pbft && opts.pbft.sharedVerifier !== false ? new PbftVerifier({ validCacheSize: 262_144 }) : undefined;
+  const validatorSetPath = opts.pbft ? await writeClusterValidatorSet(root, opts.pbft) : undefined;
   const cluster: Cluster = {
     root,
     nodes,
@@ -69,10 +82,16 @@ export async function startCluster(opts: ClusterOptions, modules: { logger: Logg
       const { identity } = await initDataDir(old.dataDir);
       const node = await BizraNode.create(
         { config: old.config, dataDir: old.dataDir, processMetrics: index === 0, probeGpu: false },
-        { identity, logger: modules.logger.child({ node: index }), heartbeatVerifier },
+        {
+          identity,
+          logger: modules.logger.child({ node: index }),
+          heartbeatVerifier,
+          ...(pbftVerifier ? { pbftVerifier } : {}),
+        },
       );
       await node.start();
       nodes[index] = node;
+      if (validatorSetPath) await introduceValidators(nodes);
       const others = nodes.filter((n, i) => i !== index && n.running);
       await Promise.allSettled(
         others.slice(0, degree).map(async (peer) => {
@@ -91,6 +110,7 @@ export async function startCluster(opts: ClusterOptions, modules: { logger: Logg
   try {
     for (let i = 0; i < opts.peers; i++) {
       const config = testnetConfig(i, opts);
+      if (validatorSetPath) config.consensus.validatorSet = validatorSetPath;
       // Created one at a time: @libp2p/prometheus-metrics keeps a module-level
       // name cache that each construction resets.
       const dataDir = join(root, `node-${String(i).padStart(3, '0')}`);
@@ -98,18 +118,64 @@ export async function startCluster(opts: ClusterOptions, modules: { logger: Logg
       const { identity } = await initDataDir(dataDir);
       const node = await BizraNode.create(
         { config, dataDir, processMetrics: i === 0, probeGpu: false },
-        { identity, logger: modules.logger.child({ node: i }), heartbeatVerifier },
+        {
+          identity,
+          logger: modules.logger.child({ node: i }),
+          heartbeatVerifier,
+          ...(pbftVerifier ? { pbftVerifier } : {}),
+        },
       );
       nodes.push(node);
       await node.start();
       await dialEarlier(node, nodes, i, degree, rand);
       opts.onProgress?.(i + 1, opts.peers);
     }
+    if (validatorSetPath) await introduceValidators(nodes);
   } catch (err) {
     await cluster.stop();
     throw err;
   }
   return cluster;
+}
+
+/**
+ * Creates the first `validators` data dirs (their keys) and writes the validator set
+ * for them. Addresses are left out: the nodes listen on port 0, so introduceValidators
+ * tells each node where the validators are once they listen.
+ */
+async function writeClusterValidatorSet(root: string, pbft: NonNullable<ClusterOptions['pbft']>): Promise<string> {
+  const validators = [];
+  for (let i = 0; i < pbft.validators; i++) {
+    const { identity } = await initDataDir(join(root, `node-${String(i).padStart(3, '0')}`));
+    validators.push({ publicKey: identity.publicKey, peerId: peerIdOfKey(identity.publicKey), addresses: [] });
+  }
+  const path = join(root, 'validator-set.json');
+  writeFileSync(
+    path,
+    renderValidatorSet({
+      chainId: pbft.chainId ?? 'bizra-testnet',
+      params: {
+        checkpointInterval: pbft.params?.checkpointInterval ?? defaultPbftOptions.checkpointInterval,
+        logWindow: pbft.params?.logWindow ?? defaultPbftOptions.logWindow,
+        batchSize: pbft.params?.batchSize ?? defaultPbftOptions.batchSize,
+      },
+      validators,
+    }),
+  );
+  return path;
+}
+
+/** Puts every running validator's listen addresses in every running node's peer store, where PBFT dials look. */
+export async function introduceValidators(nodes: readonly BizraNode[]): Promise<void> {
+  const running = nodes.filter((n) => n.running);
+  const validators = running.filter((n) => n.consensus?.isValidator);
+  await Promise.all(
+    running.flatMap((node) =>
+      validators
+        .filter((v) => v !== node)
+        .map((v) => node.host.peerStore.merge(v.peerId, { multiaddrs: v.host.getMultiaddrs() }).catch(() => undefined)),
+    ),
+  );
 }
 
 function testnetConfig(i: number, opts: ClusterOptions): NodeConfig {

@@ -24,4 +24,5 @@ export {
   type PhiAccrualOptions,
   phi,
   resolvePhiAccrualOptions,
+  thresholdY,
 } from './phi-accrual.ts';

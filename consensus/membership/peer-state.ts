@@ -210,7 +210,10 @@ export class MembershipView {
     if (order < 0) return { accepted: false, reason: 'stale' };
 
     const from = rec.state;
-    const phiBefore = rec.detector.phi(nowMs);
+    // φ only matters when the state may change (it is reported with the transition);
+    // an ACTIVE peer's next heartbeat, the common case, needs none.
+    const steady = from === PeerState.ACTIVE && incarnation === rec.incarnation;
+    const phiBefore = steady ? 0 : rec.detector.phi(nowMs);
     const sinceLastHeartbeatMs = nowMs - rec.lastHeartbeatMs;
 
     if (incarnation > rec.incarnation) {
@@ -286,9 +289,12 @@ export class MembershipView {
     const transitions: Transition[] = [];
     for (const rec of this.#peers.values()) {
       if (rec.state === PeerState.DEAD) continue;
+      const live = rec.state === PeerState.JOINING || rec.state === PeerState.ACTIVE;
+      // Most peers are live and well: isAvailable answers them without computing φ.
+      if (live && rec.detector.isAvailable(nowMs)) continue;
       const phiNow = rec.detector.phi(nowMs);
       const base = { peerId: rec.peerId, atMs: nowMs, phi: phiNow, sinceLastHeartbeatMs: nowMs - rec.lastHeartbeatMs };
-      if ((rec.state === PeerState.JOINING || rec.state === PeerState.ACTIVE) && phiNow >= this.options.phi.threshold) {
+      if (live) {
         transitions.push({ ...base, from: rec.state, to: PeerState.SUSPECT });
         rec.state = PeerState.SUSPECT;
         rec.suspectSinceMs = nowMs;

@@ -6,6 +6,7 @@ import {
   PhiAccrualDetector,
   type PhiAccrualOptions,
   phi,
+  thresholdY,
 } from '../membership/index.ts';
 
 /** Akka's spec builds detectors with these (acceptable pause 0, unlike the runtime default). */
@@ -355,5 +356,51 @@ describe('PhiAccrualDetector', () => {
     const fd = new PhiAccrualDetector();
     expect(() => fd.heartbeat(Number.NaN)).toThrow(TypeError);
     expect(() => fd.phi(Number.POSITIVE_INFINITY)).toThrow(TypeError);
+  });
+});
+
+describe('isAvailable fast path', () => {
+  it('thresholdY is where phi(y, 0, 1) crosses the threshold', () => {
+    for (const threshold of [0.5, 1, 3, 8, 12.5, 30]) {
+      const y = thresholdY(threshold);
+      expect(phi(y, 0, 1)).toBeGreaterThanOrEqual(threshold);
+      expect(phi(y - 1e-9, 0, 1)).toBeLessThan(threshold);
+    }
+  });
+
+  it('always agrees with phi(t) < threshold, for any heartbeat history and any probe time', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.double({ min: 0, max: 30_000, noNaN: true }), { minLength: 1, maxLength: 20 }),
+        fc.constantFrom(0.5, 1, 8, 16),
+        (gaps, probes, threshold) => {
+          const fd = new PhiAccrualDetector({ threshold, acceptableHeartbeatPauseMs: 1000 });
+          let t = 0;
+          for (const gap of gaps) {
+            t += gap;
+            fd.heartbeat(t);
+          }
+          for (const probe of probes) {
+            expect(fd.isAvailable(t + probe)).toBe(fd.phi(t + probe) < threshold);
+          }
+        },
+      ),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+
+  it('agrees right at the crossing, where rounding could split them', () => {
+    const fd = new PhiAccrualDetector();
+    for (let t = 0; t <= 10_000; t += 1000) fd.heartbeat(t);
+    // Find the crossing to within a microsecond, then probe around it.
+    let lo = 10_000;
+    let hi = 30_000;
+    while (hi - lo > 1e-6) {
+      const mid = (lo + hi) / 2;
+      if (fd.phi(mid) >= 8) hi = mid;
+      else lo = mid;
+    }
+    for (const probe of [lo - 1e-3, lo, hi, hi + 1e-3]) expect(fd.isAvailable(probe)).toBe(fd.phi(probe) < 8);
   });
 });

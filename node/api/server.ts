@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts';
 import type { NodeMetrics } from '../metrics/node-metrics.ts';
 import type { BizraNode } from '../node.ts';
 import { installErrorHandlers } from './errors.ts';
+import { registerConsensusRoutes } from './routes-consensus.ts';
 import { registerNodeRoutes } from './routes-node.ts';
 import { registerOpsRoutes } from './routes-ops.ts';
 import { registerPciRoutes } from './routes-pci.ts';
@@ -44,6 +45,7 @@ export function createApiServer(opts: ApiOptions, modules: ApiModules): ApiServe
   registerOpsRoutes(app, modules);
   registerNodeRoutes(app, modules);
   registerPciRoutes(app, modules);
+  registerConsensusRoutes(app, modules);
 
   let bound: { host: string; port: number } | undefined;
   return {

@@ -8,6 +8,7 @@ import { ConfigError, IdentityError, LockError, NodeError, StoreError } from '..
 import { VERSION } from '../version.ts';
 import { ApiResponseError, ApiUnreachableError } from './api-client.ts';
 import { registerConfig } from './commands/config.ts';
+import { registerConsensus } from './commands/consensus.ts';
 import { registerId } from './commands/id.ts';
 import { registerInit } from './commands/init.ts';
 import { registerPci } from './commands/pci.ts';
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIo): Command {
   registerStatus(program, io);
   registerPeers(program, io);
   registerPci(program, io);
+  registerConsensus(program, io);
   registerId(program, io);
   registerConfig(program, io);
   registerSim(program, io);

@@ -326,6 +326,51 @@ export const SETTINGS = [
     default: 60_000,
   }),
   setting({
+    key: 'consensus.validatorSet',
+    kind: 'string',
+    schema: z.string(),
+    allowed: 'a file path (relative paths are taken from the data dir), or empty for none',
+    description:
+      'The validator-set (genesis) file of the PBFT federation this node belongs to (`bizra consensus genesis` writes one; docs/pbft.md gives the format). Empty: no consensus. A node whose key is not in the set runs no replica.',
+    default: '',
+  }),
+  setting({
+    key: 'consensus.requestTimeoutMs',
+    kind: 'int',
+    schema: int(100, 600_000),
+    allowed: 'an integer from 100 to 600000 (milliseconds)',
+    description:
+      'How long `POST /v1/consensus/requests` waits for the request to commit before answering 504 (it may still commit; resubmit the same signed request to get its result).',
+    default: 10_000,
+  }),
+  setting({
+    key: 'consensus.batchDelayMs',
+    kind: 'int',
+    schema: int(0, 10_000),
+    allowed: 'an integer from 0 to 10000 (milliseconds)',
+    description:
+      'How long the primary holds a partial batch for more requests (0 proposes at once); a full batch (batchSize of the validator set) goes at once.',
+    default: 2,
+  }),
+  setting({
+    key: 'consensus.viewChangeTimeoutMs',
+    kind: 'int',
+    schema: int(50, 600_000),
+    allowed: 'an integer from 50 to 600000 (milliseconds)',
+    description:
+      'How long a backup waits for a pending request to execute before it suspects the primary and starts a view change; doubles with each consecutive view change (up to 60 s).',
+    default: 2000,
+  }),
+  setting({
+    key: 'consensus.statusIntervalMs',
+    kind: 'int',
+    schema: int(10, 60_000),
+    allowed: 'an integer from 10 to 60000 (milliseconds)',
+    description:
+      'How often the replica sends its signed STATUS, to which the others answer with what it lacks (lost votes, the NEW-VIEW, committed batches, a state transfer).',
+    default: 500,
+  }),
+  setting({
     key: 'shutdown.timeoutMs',
     kind: 'int',
     schema: int(100, 600_000),
@@ -372,6 +417,13 @@ export interface NodeConfig {
     relayIntervalMs: number;
     relayDegree: number;
     maxClockSkewMs: number;
+  };
+  consensus: {
+    validatorSet: string;
+    requestTimeoutMs: number;
+    batchDelayMs: number;
+    viewChangeTimeoutMs: number;
+    statusIntervalMs: number;
   };
   shutdown: { timeoutMs: number };
 }

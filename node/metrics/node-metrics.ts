@@ -18,6 +18,7 @@ export interface MetricSources {
   pciStored?(): number;
   membershipCounts?(): Record<string, number>;
   relayLinks?(): number;
+  pbftStreams?(): number;
 }
 
 export class NodeMetrics {
@@ -48,6 +49,15 @@ export class NodeMetrics {
   readonly membershipPeers: Gauge<'state'>;
   readonly membershipTransitions: Counter<'from' | 'to'>;
   readonly membershipDetectionSeconds: Histogram;
+  readonly pbftView: Gauge;
+  readonly pbftExecutedSeq: Gauge;
+  readonly pbftStableCheckpoint: Gauge;
+  readonly pbftCommitLatency: Histogram;
+  readonly pbftViewChanges: Counter;
+  readonly pbftMessages: Counter<'type' | 'result'>;
+  readonly pbftEvents: Counter<'kind'>;
+  readonly pbftWalWriteSeconds: Histogram;
+  readonly pbftValidatorStreams: Gauge;
 
   constructor(opts: NodeMetricsOptions) {
     const registers = [this.registry];
@@ -211,6 +221,58 @@ export class NodeMetrics {
       help: "Time from a peer's last heartbeat to this node marking it SUSPECT.",
       buckets: [1, 2, 3, 3.5, 4, 4.5, 5, 5.5, 6, 8, 10, 15, 20, 30],
       registers,
+    });
+    this.pbftView = new Gauge({
+      name: 'bizra_pbft_view',
+      help: "The PBFT replica's current view (its primary is view mod n).",
+      registers,
+    });
+    this.pbftExecutedSeq = new Gauge({
+      name: 'bizra_pbft_executed_seq',
+      help: 'The last sequence number this replica executed.',
+      registers,
+    });
+    this.pbftStableCheckpoint = new Gauge({
+      name: 'bizra_pbft_stable_checkpoint',
+      help: "The replica's stable checkpoint (low watermark).",
+      registers,
+    });
+    this.pbftCommitLatency = new Histogram({
+      name: 'bizra_pbft_commit_latency_seconds',
+      help: 'From a client request accepted by this node (HTTP) to its execution here, logged and fsynced.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.pbftViewChanges = new Counter({
+      name: 'bizra_pbft_view_changes_total',
+      help: 'View changes this replica started (VIEW-CHANGEs it signed).',
+      registers,
+    });
+    this.pbftMessages = new Counter({
+      name: 'bizra_pbft_messages_total',
+      help: 'PBFT messages received, by type and result (accepted, or the reject reason).',
+      labelNames: ['type', 'result'],
+      registers,
+    });
+    this.pbftEvents = new Counter({
+      name: 'bizra_pbft_events_total',
+      help: 'Replica events by kind: new-view, stable-checkpoint, state-transferred, checkpoint-mismatch, refused-conflicting-vote.',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.pbftWalWriteSeconds = new Histogram({
+      name: 'bizra_pbft_wal_write_seconds',
+      help: 'Time to write and fsync one batch of the PBFT write-ahead log.',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.pbftValidatorStreams = new Gauge({
+      name: 'bizra_pbft_validator_streams',
+      help: 'Other validators this replica has an open PBFT stream to.',
+      registers,
+      collect() {
+        this.set(self.sources?.pbftStreams?.() ?? 0);
+      },
     });
   }
 

@@ -12,6 +12,13 @@ export const Bucket = {
   pciEnvelopes: 'pci',
   /** Arrival index: zero-padded sequence number -> envelope id, for paging in arrival order. */
   pciArrival: 'pci-seq',
+  /**
+   * The PBFT replica's write-ahead log (binary keys, node/consensus/pbft-wal.ts):
+   * 0x00 the validator set it belongs to; 0x01 | seq (8 bytes BE) | counter (8 bytes BE)
+   * the records about a sequence number; 0x02 | kind the last view-level record of
+   * each kind and the last stable checkpoint.
+   */
+  pbftWal: 'pbft-wal',
 } as const;
 
 export type BucketName = (typeof Bucket)[keyof typeof Bucket];

@@ -1,0 +1,518 @@
+/**
+ * The I/O shell around the pure PBFT replica (consensus/pbft): it feeds the replica
+ * frames from the transport, client requests from the HTTP API and timer firings, and
+ * carries out what every call returns, in the order consensus/pbft/output.ts asks:
+ *
+ *   1. `persist`: appended to the LevelDB WAL as one atomic batch with fsync;
+ *   2. only then `send`, `replies` and `committed` (the HTTP answers);
+ *   `timers` are set at once (a firing only produces another output, which waits its
+ *   turn), and `events` are counted at once.
+ *
+ * Group commit: while one WAL write is in flight, later outputs queue behind it; their
+ * records go to disk together in the next batch, and their messages leave, in order,
+ * once that batch is durable. An output with nothing to persist and nothing queued ahead
+ * of it is carried out at once. A WAL write that fails stops the replica (fail-stop):
+ * nothing that depends on it may leave, and the node keeps serving everything else.
+ *
+ * Clients: `submit` hands a signed REQUEST to this node's replica and resolves once this
+ * replica has executed it (the batch committed-local here with a quorum of COMMITs, so
+ * every correct replica executes the same result at the same sequence number) and its
+ * WAL record is durable, with the result, sequence number, view and this replica's
+ * signed REPLY; or on timeout. A client that does not trust this one node can submit the
+ * same signed request to f + 1 validators and compare (the REPLY signatures let it).
+ */
+
+import type { PbftApp } from '../../consensus/pbft/app.ts';
+import { KvApp } from '../../consensus/pbft/kv-app.ts';
+import type { PbftOptions } from '../../consensus/pbft/options.ts';
+import type { PbftCommitted, PbftOutput, PbftTimer } from '../../consensus/pbft/output.ts';
+import { PbftReplica, type PbftReplicaStatus } from '../../consensus/pbft/replica.ts';
+import type { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
+import { decodePbftMessage, encodePbftMessage } from '../../protocol/pbft/codec.ts';
+import type { PbftMessage, PbftRequest } from '../../protocol/pbft/types.ts';
+import { PbftVerifier } from '../../protocol/pbft/verifier.ts';
+import type { Logger } from '../log.ts';
+import type { NodeMetrics } from '../metrics/node-metrics.ts';
+import type { Host } from '../p2p/host.ts';
+import type { Store } from '../store/store.ts';
+import { PbftTransport, type PbftTransportOptions } from './pbft-transport.ts';
+import { PbftLevelWal } from './pbft-wal.ts';
+import { faultTolerance, indexOfKey, type ValidatorSetFile, validatorSetIdentity } from './validator-set.ts';
+
+export interface ConsensusServiceOptions {
+  /** How long submit() waits for the request to execute. */
+  requestTimeoutMs: number;
+  /** Local replica timing; the shared params come from the validator set. */
+  replica: Partial<Pick<PbftOptions, 'batchDelayMs' | 'viewChangeTimeoutMs' | 'statusIntervalMs'>>;
+  transport?: Partial<PbftTransportOptions>;
+}
+
+export interface ConsensusServiceModules {
+  host: Host;
+  store: Store;
+  logger: Logger;
+  metrics: NodeMetrics;
+  /** The node key: this validator's signing key. */
+  signer: Ed25519Signer;
+  validatorSet: ValidatorSetFile;
+  /** Makes the application in its initial state (called once per start). Default: the key-value app. */
+  app?: () => PbftApp;
+  /** Signature checks; an in-process testnet may share one (its cache is sound to share). */
+  verifier?: PbftVerifier;
+  /** Monotonic milliseconds for the replica's timers. Default performance.now(). */
+  now?: () => number;
+}
+
+export type SubmitAnswer =
+  | {
+      readonly ok: true;
+      /** The sequence number it executed at; null for a retransmission of a request executed before this node remembers. */
+      readonly seq: number | null;
+      readonly view: number;
+      readonly result: Uint8Array;
+      /** This replica's signed REPLY. */
+      readonly replica: number;
+      readonly signature: Uint8Array;
+    }
+  | { readonly ok: false; readonly status: number; readonly code: string; readonly message: string };
+
+interface Waiter {
+  readonly request: PbftRequest;
+  readonly client: string;
+  readonly timestamp: number;
+  readonly startedAt: number;
+  readonly resolve: (a: SubmitAnswer) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * How often requests still waiting are handed to the replica again, as a PBFT client
+ * retransmits: a backup re-forwards a pending request to the current primary, so a
+ * request forwarded to a primary that died is proposed by the next one.
+ */
+const RETRANSMIT_MS = 1000;
+
+/** Where recent executions happened, for answering retransmissions with their seq. */
+const REMEMBERED_EXECUTIONS = 65_536;
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
+
+/** Reject reasons of a client request and the HTTP answer each gets. */
+const REQUEST_REJECTS: Record<string, { status: number; code: string }> = {
+  malformed: { status: 400, code: 'MALFORMED_REQUEST' },
+  'bad-signature': { status: 400, code: 'BAD_SIGNATURE' },
+  'stale-request': { status: 409, code: 'STALE_REQUEST' },
+  overloaded: { status: 503, code: 'OVERLOADED' },
+};
+
+export type CommittedListener = (c: PbftCommitted) => void;
+
+export class ConsensusService {
+  readonly set: ValidatorSetFile;
+  /** This node's replica index, or -1 when its key is not in the set. */
+  readonly index: number;
+  readonly opts: ConsensusServiceOptions;
+  readonly #m: ConsensusServiceModules;
+  readonly #now: () => number;
+  readonly #verifier: PbftVerifier;
+  #replica: PbftReplica | null = null;
+  #wal: PbftLevelWal | null = null;
+  #transport: PbftTransport | null = null;
+  #running = false;
+  #failed: Error | null = null;
+  /** Outputs waiting for the WAL write ahead of them, and their records. */
+  #queue: PbftOutput[] = [];
+  #writing: Promise<void> | null = null;
+  readonly #timers = new Map<PbftTimer, { handle: NodeJS.Timeout; atMs: number }>();
+  /** HTTP clients waiting, by client key (hex) then timestamp. */
+  readonly #waiters = new Map<string, Map<number, Waiter[]>>();
+  readonly #executedAt = new Map<string, number>();
+  readonly #listeners = new Set<CommittedListener>();
+  #retransmitTimer: NodeJS.Timeout | undefined;
+
+  constructor(opts: ConsensusServiceOptions, modules: ConsensusServiceModules) {
+    this.opts = opts;
+    this.#m = modules;
+    this.set = modules.validatorSet;
+    this.index = indexOfKey(modules.validatorSet, modules.signer.publicKey);
+    this.#now = modules.now ?? (() => performance.now());
+    this.#verifier = modules.verifier ?? new PbftVerifier();
+  }
+
+  get isValidator(): boolean {
+    return this.index >= 0;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** The replica (for tests and status); null before start or on a non-validator. */
+  get replica(): PbftReplica | null {
+    return this.#replica;
+  }
+
+  /** Why the replica stopped (a WAL write failed), or null. */
+  get failure(): Error | null {
+    return this.#failed;
+  }
+
+  /**
+   * Opens the WAL, rebuilds the replica from it (a fresh one on an empty log), starts the
+   * transport and the replica. A non-validator starts nothing.
+   */
+  async start(): Promise<void> {
+    if (!this.isValidator) {
+      this.#m.logger.info({ chainId: this.set.chainId }, 'this node is not in the validator set; no PBFT replica');
+      return;
+    }
+    const { wal, records } = await PbftLevelWal.open(this.#m.store, validatorSetIdentity(this.set));
+    this.#wal = wal;
+    const config = { validators: this.set.validators.map((v) => v.publicKey), id: this.index };
+    const opts: Partial<PbftOptions> = { ...this.set.params, ...this.opts.replica };
+    const modules = { signer: this.#m.signer, app: (this.#m.app ?? (() => new KvApp()))(), verifier: this.#verifier };
+    this.#replica =
+      records.length > 0 ? PbftReplica.recover(config, opts, modules, records) : new PbftReplica(config, opts, modules);
+    if (records.length > 0) {
+      this.#m.logger.info(
+        { records: records.length, view: this.#replica.view, lastExecuted: this.#replica.lastExecuted },
+        'recovered the PBFT replica from its write-ahead log',
+      );
+    }
+    this.#transport = new PbftTransport(this.opts.transport ?? {}, {
+      host: this.#m.host,
+      logger: this.#m.logger,
+      validators: this.set.validators,
+      self: this.index,
+      onFrame: (from, frame) => this.#onFrame(from, frame),
+    });
+    this.#running = true;
+    this.#updateGauges();
+    await this.#transport.start();
+    this.#handle(this.#replica.start(this.#now()));
+    this.#retransmitTimer = setInterval(() => this.#retransmit(RETRANSMIT_MS), RETRANSMIT_MS);
+    this.#retransmitTimer.unref();
+    const { n, f } = faultTolerance(this.set);
+    this.#m.logger.info(
+      { chainId: this.set.chainId, replica: this.index, n, f, view: this.#replica.view },
+      'PBFT replica started',
+    );
+  }
+
+  /**
+   * Stops taking input, answers waiting clients 503, waits for the WAL write in flight
+   * (what it holds is then on disk) and closes the streams.
+   */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    clearInterval(this.#retransmitTimer);
+    for (const t of this.#timers.values()) clearTimeout(t.handle);
+    this.#timers.clear();
+    for (const byTs of this.#waiters.values()) {
+      for (const list of byTs.values()) {
+        for (const w of list) {
+          clearTimeout(w.timer);
+          w.resolve({ ok: false, status: 503, code: 'SHUTTING_DOWN', message: 'the node is shutting down' });
+        }
+      }
+    }
+    this.#waiters.clear();
+    await this.#writing?.catch(() => undefined);
+    await this.#transport?.stop();
+  }
+
+  /** Called with every batch this replica executes, after its WAL record is durable. */
+  onCommitted(listener: CommittedListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  status(): PbftReplicaStatus | null {
+    return this.#replica?.status() ?? null;
+  }
+
+  /** Validators this node has an open stream to. */
+  streams(): number {
+    return this.#transport?.connected() ?? 0;
+  }
+
+  /** Hands a client's signed REQUEST to this replica and waits for its execution here. */
+  submit(request: PbftRequest, timeoutMs = this.opts.requestTimeoutMs): Promise<SubmitAnswer> {
+    if (!this.isValidator) {
+      return Promise.resolve({
+        ok: false,
+        status: 503,
+        code: 'NOT_A_VALIDATOR',
+        message: `this node is not a validator of ${this.set.chainId}; submit to one of its ${this.set.validators.length} validators`,
+      });
+    }
+    const replica = this.#replica;
+    if (!this.#running || replica === null || this.#failed !== null) {
+      return Promise.resolve({
+        ok: false,
+        status: 503,
+        code: 'CONSENSUS_UNAVAILABLE',
+        message: this.#failed ? `the PBFT replica stopped: ${this.#failed.message}` : 'the PBFT replica is not running',
+      });
+    }
+    const client = hex(request.client);
+    return new Promise<SubmitAnswer>((resolve) => {
+      // Registered before the replica sees the request: a retransmission of an executed
+      // one is answered within the same call.
+      const w: Waiter = {
+        request,
+        client,
+        timestamp: request.timestamp,
+        startedAt: this.#now(),
+        resolve,
+        timer: setTimeout(() => {
+          this.#removeWaiter(w);
+          resolve({
+            ok: false,
+            status: 504,
+            code: 'COMMIT_TIMEOUT',
+            message: `the request did not commit within ${timeoutMs} ms; it may still commit: submit the same signed request again to get its result`,
+          });
+        }, timeoutMs),
+      };
+      w.timer.unref();
+      this.#addWaiter(w);
+      const out = replica.receive(request, this.#now());
+      this.#count('request', out.outcome.ok ? 'accepted' : out.outcome.reason);
+      if (!out.outcome.ok && out.outcome.reason !== 'duplicate') {
+        this.#removeWaiter(w);
+        clearTimeout(w.timer);
+        const map = REQUEST_REJECTS[out.outcome.reason] ?? { status: 400, code: 'REJECTED' };
+        resolve({ ok: false, ...map, message: out.outcome.detail });
+      }
+      this.#handle(out);
+    });
+  }
+
+  // ---- inputs --------------------------------------------------------------------------
+
+  #onFrame(_from: number, frame: Uint8Array): void {
+    const replica = this.#replica;
+    if (!this.#running || replica === null || this.#failed !== null) return;
+    const decoded = decodePbftMessage(frame, this.#transport?.opts.maxFrameBytes);
+    if (!decoded.ok) {
+      this.#count('undecodable', 'malformed');
+      return;
+    }
+    const out = replica.receive(decoded.message, this.#now());
+    this.#count(decoded.message.type, out.outcome.ok ? 'accepted' : out.outcome.reason);
+    this.#handle(out);
+  }
+
+  #onTimer(timer: PbftTimer, atMs: number): void {
+    const replica = this.#replica;
+    if (!this.#running || replica === null || this.#failed !== null) return;
+    const now = this.#now();
+    // setTimeout counts whole milliseconds and may fire a fraction early by this clock:
+    // the replica would take that as a stale firing, so wait out the rest.
+    if (now < atMs) {
+      this.#setTimer(timer, atMs);
+      return;
+    }
+    this.#timers.delete(timer);
+    this.#handle(replica.onTimer(timer, now));
+  }
+
+  #setTimer(timer: PbftTimer, atMs: number): void {
+    const handle = setTimeout(() => this.#onTimer(timer, atMs), Math.max(0, Math.ceil(atMs - this.#now())));
+    handle.unref();
+    this.#timers.set(timer, { handle, atMs });
+  }
+
+  // ---- carrying out an output -------------------------------------------------------------
+
+  #handle(out: PbftOutput): void {
+    for (const t of out.timers) {
+      const old = this.#timers.get(t.timer);
+      if (old !== undefined) clearTimeout(old.handle);
+      if (t.atMs === null) this.#timers.delete(t.timer);
+      else this.#setTimer(t.timer, t.atMs);
+    }
+    for (const e of out.events) {
+      if (e.kind === 'new-view') queueMicrotask(() => this.#retransmit(0));
+      if (e.kind === 'view-change-started') this.#m.metrics.pbftViewChanges.inc();
+      else this.#m.metrics.pbftEvents.inc({ kind: e.kind });
+      if (e.kind === 'view-change-started' || e.kind === 'new-view' || e.kind === 'state-transferred') {
+        this.#m.logger.info(
+          { event: e.kind, view: 'view' in e ? e.view : undefined, seq: 'seq' in e ? e.seq : undefined },
+          'pbft',
+        );
+      } else if (e.kind === 'checkpoint-mismatch' || e.kind === 'refused-conflicting-vote') {
+        this.#m.logger.warn({ event: e }, 'pbft');
+      }
+    }
+    if (out.persist.length === 0 && this.#writing === null) {
+      this.#effects(out);
+      return;
+    }
+    this.#queue.push(out);
+    if (this.#writing === null) this.#writing = this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const outs = this.#queue;
+        this.#queue = [];
+        const records = outs.flatMap((o) => o.persist);
+        if (records.length > 0) {
+          const t0 = performance.now();
+          try {
+            await this.#wal!.append(records);
+          } catch (err) {
+            this.#fail(err as Error);
+            return;
+          }
+          this.#m.metrics.pbftWalWriteSeconds.observe((performance.now() - t0) / 1000);
+        }
+        for (const o of outs) this.#effects(o);
+      }
+    } finally {
+      this.#writing = null;
+    }
+  }
+
+  #fail(err: Error): void {
+    this.#failed = err;
+    this.#queue = [];
+    for (const t of this.#timers.values()) clearTimeout(t.handle);
+    this.#timers.clear();
+    this.#m.logger.fatal(
+      { err },
+      'the PBFT write-ahead log could not be written; the replica stopped (restart the node once the disk is fixed)',
+    );
+    for (const byTs of this.#waiters.values()) {
+      for (const list of byTs.values()) {
+        for (const w of list) {
+          clearTimeout(w.timer);
+          w.resolve({
+            ok: false,
+            status: 503,
+            code: 'CONSENSUS_UNAVAILABLE',
+            message: `the PBFT replica stopped: ${err.message}`,
+          });
+        }
+      }
+    }
+    this.#waiters.clear();
+  }
+
+  /** Messages, replies and executions of an output whose records are durable. */
+  #effects(out: PbftOutput): void {
+    if (!this.#running) return;
+    const transport = this.#transport!;
+    for (const s of out.send) {
+      const bytes = encodePbftMessage(s.message);
+      if (s.to === 'all') transport.broadcast(bytes);
+      else transport.send(s.to, bytes);
+    }
+    if (out.committed.length > 0) {
+      for (const c of out.committed) {
+        for (const r of c.requests) {
+          const key = `${hex(r.client)}:${r.timestamp}`;
+          this.#executedAt.set(key, c.seq);
+          this.#supersede(hex(r.client), r.timestamp);
+        }
+        for (const l of this.#listeners) l(c);
+      }
+      while (this.#executedAt.size > REMEMBERED_EXECUTIONS) {
+        this.#executedAt.delete(this.#executedAt.keys().next().value as string);
+      }
+      this.#updateGauges();
+    }
+    for (const r of out.replies) {
+      const client = hex(r.client);
+      const list = this.#waiters.get(client)?.get(r.message.timestamp);
+      if (list === undefined) continue;
+      this.#waiters.get(client)!.delete(r.message.timestamp);
+      if (this.#waiters.get(client)!.size === 0) this.#waiters.delete(client);
+      const now = this.#now();
+      for (const w of list) {
+        clearTimeout(w.timer);
+        this.#m.metrics.pbftCommitLatency.observe((now - w.startedAt) / 1000);
+        w.resolve({
+          ok: true,
+          seq: this.#executedAt.get(`${client}:${r.message.timestamp}`) ?? null,
+          view: r.message.view,
+          result: r.message.result,
+          replica: r.message.replica,
+          signature: r.message.signature,
+        });
+      }
+    }
+    if (out.events.length > 0) this.#updateGauges();
+  }
+
+  /** Hands the requests that have waited at least `minAgeMs` to the replica again. */
+  #retransmit(minAgeMs: number): void {
+    const replica = this.#replica;
+    if (!this.#running || replica === null || this.#failed !== null) return;
+    const now = this.#now();
+    for (const byTs of [...this.#waiters.values()]) {
+      for (const list of [...byTs.values()]) {
+        const w = list[0];
+        if (w === undefined || now - w.startedAt < minAgeMs) continue;
+        this.#handle(replica.receive(w.request, now));
+      }
+    }
+  }
+
+  /** A newer request of `client` executed: its older ones never will. */
+  #supersede(client: string, timestamp: number): void {
+    const byTs = this.#waiters.get(client);
+    if (byTs === undefined) return;
+    for (const [ts, list] of byTs) {
+      if (ts >= timestamp) continue;
+      byTs.delete(ts);
+      for (const w of list) {
+        clearTimeout(w.timer);
+        w.resolve({
+          ok: false,
+          status: 409,
+          code: 'STALE_REQUEST',
+          message: `a newer request of this client (timestamp ${timestamp}) executed first; timestamp ${ts} never will`,
+        });
+      }
+    }
+    if (byTs.size === 0) this.#waiters.delete(client);
+  }
+
+  #addWaiter(w: Waiter): void {
+    let byTs = this.#waiters.get(w.client);
+    if (byTs === undefined) {
+      byTs = new Map();
+      this.#waiters.set(w.client, byTs);
+    }
+    const list = byTs.get(w.timestamp);
+    if (list === undefined) byTs.set(w.timestamp, [w]);
+    else list.push(w);
+  }
+
+  #removeWaiter(w: Waiter): void {
+    const byTs = this.#waiters.get(w.client);
+    const list = byTs?.get(w.timestamp);
+    if (list === undefined) return;
+    const i = list.indexOf(w);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) byTs!.delete(w.timestamp);
+    if (byTs!.size === 0) this.#waiters.delete(w.client);
+  }
+
+  #count(type: PbftMessage['type'] | 'undecodable', result: string): void {
+    this.#m.metrics.pbftMessages.inc({ type, result });
+  }
+
+  #updateGauges(): void {
+    const r = this.#replica;
+    if (r === null) return;
+    this.#m.metrics.pbftView.set(r.view);
+    this.#m.metrics.pbftExecutedSeq.set(r.lastExecuted);
+    this.#m.metrics.pbftStableCheckpoint.set(r.stableCheckpoint);
+  }
+}

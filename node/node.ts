@@ -180,7 +180,7 @@ export class BizraNode {
           },
         },
         relay: {
-          flushIntervalMs: opts.config.membership.relayIntervalMs,
+          delayMs: opts.config.membership.relayDelayMs,
           degree: opts.config.membership.relayDegree,
           maxLinks: 3 * opts.config.membership.relayDegree,
         },

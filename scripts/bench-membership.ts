@@ -11,12 +11,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import type { Transition } from '../consensus/membership/index.ts';
 import { createLogger } from '../node/log.ts';
-import type { BizraNode } from '../node/node.ts';
 import { argsOrExitCode, intArg, parseQuietly } from '../testnet/args.ts';
 import { mulberry32, startCluster } from '../testnet/cluster.ts';
+import { absoluteNow, localHandle, type ObservedTransition, type RelayTraffic } from '../testnet/handle.ts';
 import { sleep } from '../testnet/mesh.ts';
+import { applySettings } from '../testnet/settings.ts';
+import { startWorkerCluster } from '../testnet/worker-cluster.ts';
 import { percentile } from './bench-testnet.ts';
 
 interface Args {
@@ -25,7 +26,8 @@ interface Args {
   quiet: number;
   seed: number;
   relayDegree?: number;
-  relayInterval?: number;
+  relayDelay?: number;
+  workers: number;
   json: boolean;
 }
 
@@ -48,9 +50,14 @@ function program(): Command {
       ),
     )
     .addOption(
-      new Option('--relay-interval <ms>', 'heartbeat relay flush interval (default: the setting)').argParser(
-        intArg(10, 10_000),
+      new Option('--relay-delay <ms>', 'heartbeat relay batching delay (default: the setting)').argParser(
+        intArg(0, 1000),
       ),
+    )
+    .addOption(
+      new Option('--workers <n>', 'worker threads to spread the nodes over (1: all in this event loop)')
+        .argParser(intArg(1, 16))
+        .default(1),
     )
     .option('--json', 'print the report as JSON', false);
 }
@@ -65,70 +72,78 @@ const round = (n: number) => Math.round(n * 10) / 10;
 
 async function run(args: Args, root: string) {
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  const logger = createLogger({ level: 'error', format: 'json', destination: process.stderr });
   const baseline = process.memoryUsage().rss;
-  const cluster = await startCluster(
-    {
-      peers: args.peers,
-      root,
-      api: false,
-      membership: true,
-      seed: args.seed,
-      tune: (c) => {
-        c.p2p.dht = false;
-        if (args.relayDegree !== undefined) c.membership.relayDegree = args.relayDegree;
-        if (args.relayInterval !== undefined) c.membership.relayIntervalMs = args.relayInterval;
-      },
-    },
-    { logger },
-  );
+  const settings = {
+    'p2p.dht': false,
+    ...(args.relayDegree !== undefined ? { 'membership.relayDegree': args.relayDegree } : {}),
+    ...(args.relayDelay !== undefined ? { 'membership.relayDelayMs': args.relayDelay } : {}),
+  };
+  const cluster =
+    args.workers > 1
+      ? await startWorkerCluster({ peers: args.peers, workers: args.workers, root, seed: args.seed, settings })
+      : localHandle(
+          await startCluster(
+            {
+              peers: args.peers,
+              root,
+              api: false,
+              membership: true,
+              seed: args.seed,
+              tune: (c) => applySettings(c, settings),
+            },
+            { logger: createLogger({ level: 'error', format: 'json', destination: process.stderr }) },
+          ),
+        );
   try {
-    const nodes = cluster.nodes;
-    const activeEverywhere = () => nodes.every((n) => n.membership.view.counts().ACTIVE === nodes.length - 1);
+    const n = cluster.size;
+    const activeEverywhere = async () => (await cluster.activeCounts()).every((c) => c === n - 1);
     const t0 = performance.now();
-    while (!activeEverywhere() && performance.now() - t0 < 120_000) await sleep(100);
-    const allActiveSeconds = activeEverywhere() ? (performance.now() - t0) / 1000 : null;
+    while (!(await activeEverywhere()) && performance.now() - t0 < 120_000) await sleep(100);
+    const allActiveSeconds = (await activeEverywhere()) ? (performance.now() - t0) / 1000 : null;
     log(
       `all ACTIVE: ${allActiveSeconds === null ? 'not within 120 s' : `${allActiveSeconds.toFixed(1)} s`}; quiet for ${args.quiet} s`,
     );
 
-    const transitions: Array<Transition & { at: number }> = [];
-    for (const n of nodes) n.membership.onTransition((t) => transitions.push({ ...t, at: performance.now() }));
-    const traffic0 = await relayTraffic(nodes);
+    const transitions: ObservedTransition[] = [];
+    cluster.onSuspicion((t) => transitions.push(t));
+    const traffic0 = await cluster.relayTraffic();
+    cluster.eventLoopUtilization();
     const cpu0 = process.cpuUsage();
-    const elu0 = performance.eventLoopUtilization();
     const wall0 = performance.now();
     await sleep(args.quiet * 1000);
     const cpu = process.cpuUsage(cpu0);
-    const elu = performance.eventLoopUtilization(elu0).utilization;
-    const traffic1 = await relayTraffic(nodes);
-    const perSecondPerNode = (k: keyof RelayTraffic) => round((traffic1[k] - traffic0[k]) / args.quiet / nodes.length);
     const cpuCores = (cpu.user + cpu.system) / 1000 / (performance.now() - wall0);
+    const elu = cluster.eventLoopUtilization();
+    const traffic1 = await cluster.relayTraffic();
+    const perSecondPerNode = (k: keyof RelayTraffic) => round((traffic1[k] - traffic0[k]) / args.quiet / n);
     const rss = process.memoryUsage().rss;
     const falseSuspects = transitions.filter((t) => t.to === 'SUSPECT').length;
 
     const rand = mulberry32(args.seed);
     const victims = new Set<number>();
-    while (victims.size < Math.min(args.kill, nodes.length - 1)) victims.add(Math.floor(rand() * nodes.length));
-    const ids = new Set([...victims].map((i) => (nodes[i] as BizraNode).peerId.toString()));
-    const survivors = nodes.filter((_, i) => !victims.has(i));
+    while (victims.size < Math.min(args.kill, n - 1)) victims.add(Math.floor(rand() * n));
+    const ids = new Set([...victims].map((i) => cluster.peerId(i)));
     transitions.length = 0;
-    const killedAt = performance.now();
-    await Promise.all([...victims].map((i) => (nodes[i] as BizraNode).stop()));
-    const done = () => survivors.every((s) => [...ids].every((id) => s.membership.view.get(id)?.state === 'SUSPECT'));
-    while (!done() && performance.now() - killedAt < 60_000) await sleep(50);
+    const killedAt = absoluteNow();
+    await Promise.all([...victims].map((i) => cluster.stop(i)));
+    const done = async () => {
+      for (const id of ids) if (!(await cluster.statesOf(id)).every((s) => s === null || s === 'SUSPECT')) return false;
+      return true;
+    };
+    while (!(await done()) && absoluteNow() - killedAt < 60_000) await sleep(100);
     const suspects = transitions.filter((t) => t.to === 'SUSPECT' && ids.has(t.peerId));
     const fromKill = suspects.map((t) => t.at - killedAt).sort((a, b) => a - b);
     const fromLast = suspects.map((t) => t.sinceLastHeartbeatMs).sort((a, b) => a - b);
     return {
       peers: args.peers,
+      workers: Math.max(1, args.workers),
       node: process.version,
       allActiveSeconds,
       quietSeconds: args.quiet,
       falseSuspects,
       cpuCoresWhileQuiet: Math.round(cpuCores * 100) / 100,
       cpuPerPeerPercent: round((cpuCores / args.peers) * 100),
-      eventLoopUtilization: Math.round(elu * 100) / 100,
+      eventLoopUtilization: elu.map((u) => Math.round(u * 100) / 100),
       perNodePerSecond: {
         framesOut: perSecondPerNode('framesOut'),
         heartbeatsAccepted: perSecondPerNode('accepted'),
@@ -138,7 +153,7 @@ async function run(args: Args, root: string) {
       rssPerPeerMiB: round((rss - baseline) / args.peers / MiB),
       killed: victims.size,
       suspicionsSeen: suspects.length,
-      suspicionsExpected: survivors.length * victims.size,
+      suspicionsExpected: (n - victims.size) * victims.size,
       killToSuspectMs: { p50: Math.round(percentile(fromKill, 50)), p99: Math.round(percentile(fromKill, 99)) },
       lastHeartbeatToSuspectMs: {
         p50: Math.round(percentile(fromLast, 50)),
@@ -146,28 +161,8 @@ async function run(args: Args, root: string) {
       },
     };
   } finally {
-    await cluster.stop();
+    await cluster.stopAll();
   }
-}
-
-interface RelayTraffic {
-  framesOut: number;
-  accepted: number;
-  duplicate: number;
-}
-
-/** Relay frames sent and heartbeats received, summed over every node's own registry. */
-async function relayTraffic(nodes: readonly BizraNode[]): Promise<RelayTraffic> {
-  const total: RelayTraffic = { framesOut: 0, accepted: 0, duplicate: 0 };
-  for (const n of nodes) {
-    for (const v of (await n.metrics.relayFrames.get()).values)
-      if (v.labels.direction === 'out') total.framesOut += v.value;
-    for (const v of (await n.metrics.heartbeatsReceived.get()).values) {
-      if (v.labels.result === 'accepted') total.accepted += v.value;
-      if (v.labels.result === 'duplicate') total.duplicate += v.value;
-    }
-  }
-  return total;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -180,10 +175,10 @@ async function main(argv: readonly string[]): Promise<number> {
     else {
       process.stdout.write(
         [
-          `bench:membership  ${r.peers} nodes, 1 s heartbeats, kad-dht off, Node ${r.node}`,
+          `bench:membership  ${r.peers} nodes in ${r.workers} event loop(s), 1 s heartbeats, kad-dht off, Node ${r.node}`,
           `  all ACTIVE           ${r.allActiveSeconds === null ? 'not reached' : `${r.allActiveSeconds.toFixed(1)} s after start`}`,
           `  quiet ${r.quietSeconds} s         ${r.falseSuspects} false SUSPECT transition(s)`,
-          `  CPU                  ${r.cpuCoresWhileQuiet} cores = ${r.cpuPerPeerPercent} % of a core per peer; event loop ${Math.round(r.eventLoopUtilization * 100)} % busy`,
+          `  CPU                  ${r.cpuCoresWhileQuiet} cores = ${r.cpuPerPeerPercent} % of a core per peer; event loop(s) ${r.eventLoopUtilization.map((u) => `${Math.round(u * 100)} %`).join(', ')} busy`,
           `  relay, per node      ${r.perNodePerSecond.framesOut} frames/s out, ${r.perNodePerSecond.heartbeatsAccepted} heartbeats/s accepted, ${r.perNodePerSecond.duplicateCopies} duplicate copies/s dropped`,
           `  RSS                  ${r.rssMiB} MiB = ${r.rssPerPeerMiB} MiB per peer above baseline`,
           `  kill ${r.killed}               ${r.suspicionsSeen}/${r.suspicionsExpected} survivor suspicions`,

@@ -29,6 +29,8 @@ export interface TestnetArgs {
   settle: number;
   /** Seconds to keep running after the table; until a signal when absent. */
   duration: number | undefined;
+  /** PBFT among the first `pbft` nodes (a generated validator set); 0: off. */
+  pbft: number;
 }
 
 /** What the caller should do: run with these args, or print this text (help) and exit 0. */
@@ -148,6 +150,12 @@ export function testnetProgram(): Command {
     .addOption(
       new Option('--seed <s>', 'seed for the topology (0 to 4294967295)').argParser(intArg(0, 0xffff_ffff)).default(1),
     )
+    .addOption(
+      new Option(
+        '--pbft [validators]',
+        'run PBFT among the first V nodes (default: all of --peers), with a validator set written to <root>/validator-set.json',
+      ).argParser(intArg(1, 1000)),
+    )
     .option('--root <dir>', 'keep the data dirs here (default: a temp dir removed at exit)')
     .addOption(
       new Option('--log-level <level>', 'lowest log level written to stderr').choices(LOG_LEVELS).default('warn'),
@@ -185,7 +193,10 @@ export function parseTestnetArgs(argv: readonly string[]): ParseResult {
     json: boolean;
     settle: number;
     duration?: number;
+    pbft?: number | true;
   }>();
+  const pbft = o.pbft === undefined ? 0 : o.pbft === true ? o.peers : o.pbft;
+  if (pbft > o.peers) throw new UsageError(`--pbft ${pbft} names more validators than --peers ${o.peers}.`);
   if (o.apiBasePort !== 0 && o.apiBasePort + o.peers - 1 > 65_535) {
     throw new UsageError(
       `--api-base-port ${o.apiBasePort} with --peers ${o.peers} would need ports up to ${o.apiBasePort + o.peers - 1}; the last port must be at most 65535.`,
@@ -219,6 +230,7 @@ export function parseTestnetArgs(argv: readonly string[]): ParseResult {
       json: o.json,
       settle: o.settle,
       duration: o.duration,
+      pbft,
     },
   };
 }

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { multiaddr } from '@multiformats/multiaddr';
 import { defaultPbftOptions } from '../consensus/pbft/options.ts';
 import { defaultConfig, type NodeConfig } from '../node/config/schema.ts';
 import { peerIdOfKey, renderValidatorSet, type SharedParams } from '../node/consensus/validator-set.ts';
@@ -43,6 +44,14 @@ export interface ClusterOptions {
   /** Changes applied to every node's config. */
   tune?: (config: NodeConfig, index: number) => void;
   onProgress?: (started: number, total: number) => void;
+  /**
+   * Global index of this cluster's first node, when the testnet is split over several
+   * event loops (testnet/worker-cluster.ts): node i here is node firstIndex + i there,
+   * in data dir names, API ports and the choice of whom to dial. Default 0.
+   */
+  firstIndex?: number;
+  /** Listen addresses of the nodes before firstIndex, which run elsewhere and may be dialled. */
+  earlier?: readonly string[];
 }
 
 export interface Cluster {
@@ -108,7 +117,9 @@ export async function startCluster(opts: ClusterOptions, modules: { logger: Logg
     },
   };
   try {
-    for (let i = 0; i < opts.peers; i++) {
+    const first = opts.firstIndex ?? 0;
+    for (let local = 0; local < opts.peers; local++) {
+      const i = first + local;
       const config = testnetConfig(i, opts);
       if (validatorSetPath) config.consensus.validatorSet = validatorSetPath;
       // Created one at a time: @libp2p/prometheus-metrics keeps a module-level
@@ -127,8 +138,8 @@ export async function startCluster(opts: ClusterOptions, modules: { logger: Logg
       );
       nodes.push(node);
       await node.start();
-      await dialEarlier(node, nodes, i, degree, rand);
-      opts.onProgress?.(i + 1, opts.peers);
+      await dialEarlier(node, nodes, i, degree, rand, first, opts.earlier ?? []);
+      opts.onProgress?.(local + 1, opts.peers);
     }
     if (validatorSetPath) await introduceValidators(nodes);
   } catch (err) {
@@ -190,13 +201,19 @@ function testnetConfig(i: number, opts: ClusterOptions): NodeConfig {
   return config;
 }
 
-/** Node i dials up to `degree` distinct earlier nodes, chosen by the seeded PRNG. */
+/**
+ * Node i dials up to `degree` distinct earlier nodes, chosen by the seeded PRNG: those
+ * before `first` by their addresses in `earlier` (they run in another event loop), the
+ * rest as nodes[t - first].
+ */
 async function dialEarlier(
   node: BizraNode,
   nodes: BizraNode[],
   i: number,
   degree: number,
   rand: () => number,
+  first = 0,
+  earlier: readonly string[] = [],
 ): Promise<void> {
   const targets = new Set<number>();
   const want = Math.min(degree, i);
@@ -205,8 +222,12 @@ async function dialEarlier(
   // has none at all, that is an error worth stopping for.
   const dials = await Promise.allSettled(
     [...targets].map(async (t) => {
-      const peer = nodes[t] as BizraNode;
-      const addr = peer.host.getMultiaddrs()[0];
+      if (t < first) {
+        const there = earlier[t];
+        if (there) await node.host.dial(multiaddr(there));
+        return;
+      }
+      const addr = (nodes[t - first] as BizraNode).host.getMultiaddrs()[0];
       if (addr) await node.host.dial(addr);
     }),
   );

@@ -78,6 +78,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         apiBasePort: args.apiBasePort,
         api: args.api,
         degree: args.degree,
+        ...(args.pbft > 0 ? { pbft: { validators: args.pbft } } : {}),
         tune: (config) => {
           config.p2p.dht = args.dht;
           config.membership.enabled = args.membership;
@@ -124,6 +125,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     } else {
       process.stdout.write(
         args.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(report, process.stdout.isTTY === true),
+      );
+    }
+    if (args.pbft > 0) {
+      const port = cluster.nodes[0]?.apiAddress?.port;
+      process.stderr.write(
+        `PBFT: ${args.pbft} validator(s) (nodes 0-${args.pbft - 1}), validator set ${join(root, 'validator-set.json')}${port ? `; try \`npm run bizra -- consensus status --api-port ${port}\`` : ''}\n`,
       );
     }
     if (!stopping.signal.aborted)

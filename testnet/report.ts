@@ -35,17 +35,28 @@ export interface Stats {
   max: number;
 }
 
+export function nodeRow(node: BizraNode, index: number): NodeRow {
+  const running = node.running;
+  return {
+    index,
+    peerId: node.peerId.toString(),
+    connections: running ? node.peers().length : 0,
+    mesh: running ? node.meshPeers() : 0,
+    apiPort: node.apiAddress?.port ?? null,
+    listen: running ? node.host.getMultiaddrs().map(String) : [],
+  };
+}
+
 export function snapshot(nodes: readonly BizraNode[], root: string, rootIsTemporary: boolean): TestnetReport {
-  const rows = nodes.map(
-    (node, index): NodeRow => ({
-      index,
-      peerId: node.peerId.toString(),
-      connections: node.peers().length,
-      mesh: node.meshPeers(),
-      apiPort: node.apiAddress?.port ?? null,
-      listen: node.host.getMultiaddrs().map(String),
-    }),
+  return reportOf(
+    nodes.map((node, index) => nodeRow(node, index)),
+    root,
+    rootIsTemporary,
   );
+}
+
+/** The report of rows gathered from wherever the nodes run. */
+export function reportOf(rows: NodeRow[], root: string, rootIsTemporary: boolean): TestnetReport {
   return {
     root,
     rootIsTemporary,

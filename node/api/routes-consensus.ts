@@ -100,7 +100,9 @@ export function registerConsensusRoutes(app: FastifyInstance, { node }: ApiModul
       if (operation.length > MAX_OPERATION_BYTES) {
         return reply
           .status(400)
-          .send(errorBody('BAD_REQUEST', `body: operation is ${operation.length} bytes; at most ${MAX_OPERATION_BYTES}`));
+          .send(
+            errorBody('BAD_REQUEST', `body: operation is ${operation.length} bytes; at most ${MAX_OPERATION_BYTES}`),
+          );
       }
       const pbftRequest: PbftRequest = {
         type: 'request',

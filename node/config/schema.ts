@@ -300,13 +300,13 @@ export const SETTINGS = [
     default: 20_000,
   }),
   setting({
-    key: 'membership.relayIntervalMs',
+    key: 'membership.relayDelayMs',
     kind: 'int',
-    schema: int(10, 10_000),
-    allowed: 'an integer from 10 to 10000 (milliseconds)',
+    schema: int(0, 1000),
+    allowed: 'an integer from 0 to 1000 (milliseconds)',
     description:
-      'How often the heartbeat relay sends each link a frame of the heartbeats that arrived since the last: the most a hop adds to a heartbeat.',
-    default: 200,
+      'How long the heartbeat relay holds an accepted heartbeat so that others can share its frame: the most each hop adds to its travel.',
+    default: 50,
   }),
   setting({
     key: 'membership.relayDegree',
@@ -314,8 +314,8 @@ export const SETTINGS = [
     schema: int(1, 64),
     allowed: 'an integer from 1 to 64',
     description:
-      'Heartbeat relay links this node opens to connected peers (it also accepts up to three times as many from others).',
-    default: 6,
+      'Heartbeat relay links this node opens to connected peers (it accepts others up to three times as many links in all).',
+    default: 3,
   }),
   setting({
     key: 'membership.maxClockSkewMs',
@@ -414,7 +414,7 @@ export interface NodeConfig {
     minStdDeviationMs: number;
     activeAfterHeartbeats: number;
     deadAfterMs: number;
-    relayIntervalMs: number;
+    relayDelayMs: number;
     relayDegree: number;
     maxClockSkewMs: number;
   };

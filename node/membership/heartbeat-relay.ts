@@ -4,12 +4,18 @@
  *
  * Each node keeps a few long-lived relay links (libp2p protocol
  * `/bizra/heartbeat/1.0.0`, one bidirectional stream each) to peers it is connected
- * to: it opens up to `degree` itself and accepts others' up to `maxLinks`. Every
- * `flushIntervalMs` it sends each link one HeartbeatBatch frame holding the
- * heartbeats it accepted since its last frame on that link, the newest per origin
- * only. A heartbeat travels the link graph like a flood, but batched: the cost per
- * hop is a frame per link per interval, not a message per heartbeat, and duplicate
- * copies are dropped on (incarnation, sequence) before any signature is checked.
+ * to: it opens up to `degree` itself and accepts others' up to `maxLinks`. When a
+ * heartbeat is accepted, the relay waits `delayMs` for others to batch with it, then
+ * sends each link one HeartbeatBatch frame of what it accepted since its last frame
+ * there, the newest per origin only. A heartbeat travels the link graph like a flood,
+ * but batched: the cost per hop is a frame per link, not a message per heartbeat, and
+ * duplicate copies are dropped on (incarnation, sequence) before any signature is
+ * checked.
+ *
+ * Batching works because heartbeats travel in waves: every node sends its own at the
+ * same wall-clock phase (membership-service.ts), so one round's heartbeats cross the
+ * federation together, a few frames per link per round, each hop adding at most
+ * `delayMs`. Clocks out of step only cost batching, never correctness.
  *
  * Why not gossipsub, as the first version did: a gossipsub message costs every node
  * its own RPC, seen-cache, validation and score bookkeeping per copy; measured, ~1.6 ms
@@ -33,15 +39,15 @@ import type { Host } from '../p2p/host.ts';
 import { FrameDecoder, lengthPrefixed } from './frame-decoder.ts';
 
 export interface HeartbeatRelayOptions {
-  /** How often each link gets a frame of what arrived since the last one. */
-  flushIntervalMs: number;
+  /** How long an accepted heartbeat waits for others to share its frame: the most a hop adds. */
+  delayMs: number;
   /** Relay links this node opens itself. */
   degree: number;
   /** Relay links in all, including those others opened to us. */
   maxLinks: number;
 }
 
-export const defaultHeartbeatRelayOptions: HeartbeatRelayOptions = { flushIntervalMs: 200, degree: 6, maxLinks: 18 };
+export const defaultHeartbeatRelayOptions: HeartbeatRelayOptions = { delayMs: 50, degree: 3, maxLinks: 9 };
 
 /** What the relay asks of the membership service for every frame a link delivers. */
 export type FrameHandler = (entries: Uint8Array[], from: string) => string | null;
@@ -74,6 +80,18 @@ const CLOSED_BACKOFF_MS = 5_000;
 /** How long a peer we hung up on for sending junk may not link with us at all. */
 const BAN_MS = 60_000;
 const DIAL_TIMEOUT_MS = 5_000;
+/** How often missing links are looked for (also at start). */
+const UPKEEP_MS = 1_000;
+
+/** A copy of `items` in random order (Fisher-Yates). Which links form needs no reproducibility. */
+function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
 
 function newer(a: { incarnation: number; sequence: number }, incarnation: number, sequence: number): boolean {
   return a.incarnation > incarnation || (a.incarnation === incarnation && a.sequence > sequence);
@@ -88,7 +106,10 @@ export class HeartbeatRelay {
   private readonly backoff = new Map<string, number>();
   /** Peers whose links we refuse until the given time: they sent invalid frames. */
   private readonly banned = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
+  /** Link upkeep (dialling new links when some closed). */
+  private upkeepTimer: NodeJS.Timeout | undefined;
+  /** The pending flush, set when a heartbeat is queued and none is. */
+  private flushTimer: NodeJS.Timeout | undefined;
   private running = false;
 
   constructor(opts: Partial<HeartbeatRelayOptions>, modules: HeartbeatRelayModules) {
@@ -101,15 +122,17 @@ export class HeartbeatRelay {
     await this.m.host.handle(HEARTBEAT_PROTOCOL, (stream, connection) => this.accept(stream, connection), {
       maxInboundStreams: 2,
     });
-    this.timer = setInterval(() => this.flush(), this.opts.flushIntervalMs);
-    this.timer.unref();
+    this.upkeepTimer = setInterval(() => this.maintain(), UPKEEP_MS);
+    this.upkeepTimer.unref();
     this.maintain();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    clearInterval(this.timer);
-    this.timer = undefined;
+    clearInterval(this.upkeepTimer);
+    clearTimeout(this.flushTimer);
+    this.upkeepTimer = undefined;
+    this.flushTimer = undefined;
     await this.m.host.unhandle(HEARTBEAT_PROTOCOL).catch(() => undefined);
     for (const link of this.links.values()) link.stream.abort(new Error('relay stopped'));
     this.links.clear();
@@ -131,6 +154,10 @@ export class HeartbeatRelay {
       if (queued !== undefined && !newer({ incarnation, sequence }, queued.incarnation, queued.sequence)) continue;
       link.pending.set(origin, { bytes, incarnation, sequence });
     }
+    if (this.flushTimer === undefined && this.running) {
+      this.flushTimer = setTimeout(() => this.flush(), this.opts.delayMs);
+      this.flushTimer.unref();
+    }
   }
 
   /**
@@ -143,11 +170,12 @@ export class HeartbeatRelay {
     if (queued !== undefined && !newer(queued, incarnation, sequence)) link!.pending.delete(origin);
   }
 
-  /** Sends every link its pending heartbeats now (also run by the timer). */
+  /** Sends every link its pending heartbeats now (also run `delayMs` after a heartbeat is queued). */
   flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     if (!this.running) return;
     for (const link of this.links.values()) this.send(link);
-    this.maintain();
   }
 
   private send(link: Link): void {
@@ -173,7 +201,9 @@ export class HeartbeatRelay {
     let wanted = this.opts.degree - opened - this.dialing.size;
     if (wanted <= 0 || this.links.size + this.dialing.size >= this.opts.maxLinks) return;
     const now = performance.now();
-    for (const peer of this.m.host.getPeers()) {
+    // In random order: the first connections are to the oldest nodes, which would
+    // otherwise be everyone's first choice and end up carrying most of the links.
+    for (const peer of shuffled(this.m.host.getPeers())) {
       if (wanted <= 0) break;
       const id = peer.toString();
       if (this.links.has(id) || this.dialing.has(id)) continue;

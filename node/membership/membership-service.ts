@@ -116,8 +116,7 @@ export class MembershipService {
 
   async start(): Promise<void> {
     await this.relay.start();
-    this.sendTimer = setInterval(() => this.send(), this.opts.heartbeatIntervalMs);
-    this.sendTimer.unref();
+    this.scheduleSend();
     this.nextTickAt = performance.now() + TICK_MS;
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
     this.tickTimer.unref();
@@ -125,7 +124,7 @@ export class MembershipService {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.sendTimer);
+    clearTimeout(this.sendTimer);
     clearInterval(this.tickTimer);
     this.sendTimer = undefined;
     this.tickTimer = undefined;
@@ -151,6 +150,22 @@ export class MembershipService {
   /** Milliseconds on the detector's clock; `lastHeartbeatMs` of a member is on this clock. */
   monotonic(): number {
     return this.m.monotonic?.() ?? performance.now();
+  }
+
+  /**
+   * Heartbeats go out at whole multiples of the interval on the wall clock, so every
+   * node of a federation with synchronised clocks sends at the same moment and the
+   * relay carries each round as one wave (heartbeat-relay.ts). Re-aimed every time,
+   * so timer drift does not accumulate into irregular intervals.
+   */
+  private scheduleSend(): void {
+    const interval = this.opts.heartbeatIntervalMs;
+    const wait = interval - (this.m.now() % interval);
+    this.sendTimer = setTimeout(() => {
+      this.send();
+      this.scheduleSend();
+    }, wait);
+    this.sendTimer.unref();
   }
 
   private send(): void {

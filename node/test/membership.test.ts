@@ -2,9 +2,18 @@
  * Membership over real libp2p nodes in one process: signed heartbeats every
  * second carried by the heartbeat relay, the phi-accrual detector with Akka's defaults.
  */
+
+import { publicKeyFromRaw } from '@libp2p/crypto/keys';
+import { peerIdFromPublicKey } from '@libp2p/peer-id';
+import type { Multiaddr } from '@multiformats/multiaddr';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Transition } from '../../consensus/membership/index.ts';
+import { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
+import { signHeartbeat } from '../../protocol/membership/heartbeat.ts';
+import { encodeHeartbeatBatch } from '../../protocol/membership/heartbeat-batch.ts';
+import { HEARTBEAT_PROTOCOL } from '../../protocol/topics.ts';
 import { type Cluster, startCluster } from '../../testnet/cluster.ts';
+import { lengthPrefixed } from '../membership/frame-decoder.ts';
 import type { BizraNode } from '../node.ts';
 import { silentLogger, waitFor } from './helpers.ts';
 
@@ -107,5 +116,52 @@ describe('membership', () => {
     await cluster.restart(1);
     await waitFor('ACTIVE again everywhere', () => allActive(cluster?.nodes ?? []), 20_000);
     for (const n of others) expect(n.membership.view.get(id)?.incarnation).toBeGreaterThan(before);
+  });
+
+  it('a relay link that sends a forged heartbeat is hung up and changes nothing; a valid one from a new origin reaches everyone', async () => {
+    // Nodes 0-2 run membership; node 3 does not, and plays a relay we cannot trust.
+    cluster = await startCluster(
+      {
+        peers: 4,
+        api: false,
+        membership: true,
+        tune: (c, i) => {
+          c.p2p.dht = false;
+          c.membership.enabled = i !== 3;
+        },
+      },
+      { logger: silentLogger() },
+    );
+    const [a, b, c, attacker] = cluster.nodes as [BizraNode, BizraNode, BizraNode, BizraNode];
+    await waitFor('members ACTIVE', () => allActive([a, b, c]), 20_000);
+    await attacker.host.dial(b.host.getMultiaddrs()[0] as Multiaddr);
+
+    const stranger = Ed25519Signer.fromSeed(new Uint8Array(32).fill(77));
+    const strangerId = peerIdFromPublicKey(publicKeyFromRaw(stranger.publicKey)).toString();
+    const heartbeat = (sequence: number) =>
+      signHeartbeat(
+        { incarnation: 1, sequence, timestampMs: Date.now(), consensusHeight: 0, loadPermille: 0, gpu: false },
+        stranger,
+      );
+
+    // A valid heartbeat of an origin nobody is connected to, handed to b: b accepts it
+    // and relays it, so c hears of the stranger too.
+    const link = await attacker.host.dialProtocol(b.peerId, HEARTBEAT_PROTOCOL);
+    link.send(lengthPrefixed(encodeHeartbeatBatch([heartbeat(1)])));
+    await waitFor('stranger known to b and c', () =>
+      [b, c].every((n) => n.membership.view.get(strangerId)?.state === 'JOINING'),
+    );
+
+    // A forged one (last signature byte flipped, higher sequence): the link is hung up,
+    // the view keeps the stranger's last real heartbeat, and the attacker may not relink.
+    const forged = heartbeat(2);
+    forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1;
+    link.send(lengthPrefixed(encodeHeartbeatBatch([forged])));
+    await waitFor('link hung up', () => link.status !== 'open');
+    expect(b.membership.view.get(strangerId)?.sequence).toBe(1);
+    const invalid = (await b.metrics.heartbeatsReceived.get()).values.find((v) => v.labels.result === 'invalid');
+    expect(invalid?.value).toBe(1);
+    const again = await attacker.host.dialProtocol(b.peerId, HEARTBEAT_PROTOCOL);
+    await waitFor('relink refused', () => again.status !== 'open');
   });
 });

@@ -22,6 +22,8 @@ export const EnvelopeBodyType = root.lookupType('bizra.v1.EnvelopeBody');
 export const EnvelopeType = root.lookupType('bizra.v1.Envelope');
 export const PciSubmitResponseType = root.lookupType('bizra.v1.PciSubmitResponse');
 export const HeartbeatBodyType = root.lookupType('bizra.v1.HeartbeatBody');
+/** Read by hand on the hot path (protocol/membership/heartbeat-batch.ts); here for cross-checks. */
+export const HeartbeatBatchType = root.lookupType('bizra.v1.HeartbeatBatch');
 
 /** Wire numbers of AgentType, read from the schema so the two cannot disagree. */
 export const AGENT_TYPE_NUMBERS: Readonly<Record<string, number>> = Object.freeze({

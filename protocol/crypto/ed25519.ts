@@ -105,6 +105,7 @@ export class Ed25519Verifier {
   /** Keyed by the signature's bytes as a latin1 string (64 characters, one per byte). */
   readonly #verified = new Map<string, VerifiedTriple>();
   readonly #maxVerified: number;
+  #hits = 0;
 
   constructor(opts: Partial<Ed25519VerifierOptions> = {}) {
     const max = opts.keyCacheSize ?? defaultEd25519VerifierOptions.keyCacheSize;
@@ -115,6 +116,11 @@ export class Ed25519Verifier {
     }
     this.#max = max;
     this.#maxVerified = maxVerified;
+  }
+
+  /** Verifications answered from the verified-signature cache (for tests and benchmarks). */
+  get verifiedHits(): number {
+    return this.#hits;
   }
 
   /** Keys currently cached (for tests and metrics). */
@@ -131,7 +137,10 @@ export class Ed25519Verifier {
     const id = this.#maxVerified > 0 ? Buffer.from(signature.buffer, signature.byteOffset, 64).toString('latin1') : '';
     if (this.#maxVerified > 0) {
       const seen = this.#verified.get(id);
-      if (seen !== undefined && sameBytes(seen.publicKey, publicKey) && sameBytes(seen.message, message)) return true;
+      if (seen !== undefined && sameBytes(seen.publicKey, publicKey) && sameBytes(seen.message, message)) {
+        this.#hits++;
+        return true;
+      }
     }
     const key = this.#key(publicKey);
     if (key === null) return false;

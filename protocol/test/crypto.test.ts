@@ -135,3 +135,38 @@ describe('BLAKE3 (hash-wasm)', () => {
     );
   });
 });
+
+describe('Ed25519Verifier verified-signature cache', () => {
+  const signer = Ed25519Signer.fromSeed(new Uint8Array(32).fill(9));
+  const other = Ed25519Signer.fromSeed(new Uint8Array(32).fill(10));
+  const message = new TextEncoder().encode('a heartbeat');
+  const signature = signer.sign(message);
+
+  it('answers a repeat from the cache, but only for the same key, message and signature', () => {
+    const v = new Ed25519Verifier({ verifiedCacheSize: 2 });
+    expect(v.verify(signer.publicKey, message, signature)).toBe(true);
+    expect(v.verifiedHits).toBe(0);
+    expect(v.verify(signer.publicKey, message, signature)).toBe(true);
+    expect(v.verifiedHits).toBe(1);
+    // Same signature bytes offered for other bytes or another key: verified afresh, and false.
+    expect(v.verify(signer.publicKey, new TextEncoder().encode('a heartbeaT'), signature)).toBe(false);
+    expect(v.verify(other.publicKey, message, signature)).toBe(false);
+    // An invalid signature is never remembered as valid.
+    const bad = new Uint8Array(signature);
+    bad[0] = (bad[0] as number) ^ 1;
+    expect(v.verify(signer.publicKey, message, bad)).toBe(false);
+    expect(v.verify(signer.publicKey, message, bad)).toBe(false);
+    expect(v.verifiedHits).toBe(1);
+  });
+
+  it('evicts the oldest entry beyond its size, and refuses a bad size', () => {
+    const v = new Ed25519Verifier({ verifiedCacheSize: 1 });
+    const m2 = new TextEncoder().encode('another');
+    expect(v.verify(signer.publicKey, message, signature)).toBe(true);
+    expect(v.verify(signer.publicKey, m2, signer.sign(m2))).toBe(true);
+    expect(v.verify(signer.publicKey, message, signature)).toBe(true);
+    expect(v.verifiedHits).toBe(0); // the first was evicted by the second
+    expect(new Ed25519Verifier().verify(signer.publicKey, message, signature)).toBe(true);
+    expect(() => new Ed25519Verifier({ verifiedCacheSize: -1 })).toThrow(/verifiedCacheSize/);
+  });
+});

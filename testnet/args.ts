@@ -31,6 +31,8 @@ export interface TestnetArgs {
   duration: number | undefined;
   /** PBFT among the first `pbft` nodes (a generated validator set); 0: off. */
   pbft: number;
+  /** Worker threads the nodes are spread over; 1: all in the main event loop. */
+  workers: number;
 }
 
 /** What the caller should do: run with these args, or print this text (help) and exit 0. */
@@ -152,6 +154,14 @@ export function testnetProgram(): Command {
     )
     .addOption(
       new Option(
+        '--workers <w>',
+        'spread the nodes over W worker threads, one event loop each (1 to 16; one loop runs out near 150 nodes with --membership)',
+      )
+        .argParser(intArg(1, 16))
+        .default(1),
+    )
+    .addOption(
+      new Option(
         '--pbft [validators]',
         'run PBFT among the first V nodes (default: all of --peers), with a validator set written to <root>/validator-set.json',
       ).argParser(intArg(1, 1000)),
@@ -194,6 +204,7 @@ export function parseTestnetArgs(argv: readonly string[]): ParseResult {
     settle: number;
     duration?: number;
     pbft?: number | true;
+    workers: number;
   }>();
   const pbft = o.pbft === undefined ? 0 : o.pbft === true ? o.peers : o.pbft;
   if (pbft > o.peers) throw new UsageError(`--pbft ${pbft} names more validators than --peers ${o.peers}.`);
@@ -210,6 +221,8 @@ export function parseTestnetArgs(argv: readonly string[]): ParseResult {
       `--kill ${o.kill} would stop every node; with --peers ${o.peers} it can be at most ${o.peers - 1}.`,
     );
   }
+  if (o.workers > 1 && pbft > 0) throw new UsageError('--pbft runs in one event loop; drop --workers or --pbft.');
+  if (o.workers > o.peers) throw new UsageError(`--workers ${o.workers} is more than --peers ${o.peers}.`);
   if (o.restart && o.kill === undefined)
     throw new UsageError('--restart restarts the nodes --kill stopped; give --kill too.');
   if (o.root !== undefined && o.root.trim() === '') throw new UsageError('--root must not be empty.');
@@ -231,6 +244,7 @@ export function parseTestnetArgs(argv: readonly string[]): ParseResult {
       settle: o.settle,
       duration: o.duration,
       pbft,
+      workers: o.workers,
     },
   };
 }

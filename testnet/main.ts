@@ -12,10 +12,12 @@ import { join, resolve } from 'node:path';
 import { createLogger } from '../node/log.ts';
 import { parseTestnetArgs, type TestnetArgs, UsageError } from './args.ts';
 import { type Cluster, startCluster } from './cluster.ts';
-import { sleep, waitForMeshes } from './mesh.ts';
+import { type ClusterHandle, localHandle } from './handle.ts';
+import { sleep } from './mesh.ts';
 import { startProgress } from './progress.ts';
-import { renderScenario, renderTable, snapshot } from './report.ts';
+import { renderScenario, renderTable, reportOf } from './report.ts';
 import { runKillScenario } from './scenario.ts';
+import { startWorkerCluster } from './worker-cluster.ts';
 
 /** How long a clean stop may take before we give up and exit 1. */
 const STOP_TIMEOUT_MS = 60_000;
@@ -69,29 +71,47 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   const progress = startProgress(args.peers);
   const t0 = performance.now();
-  let cluster: Cluster;
+  let cluster: Cluster | undefined;
+  let handle: ClusterHandle;
   try {
-    cluster = await startCluster(
-      {
+    if (args.workers > 1) {
+      handle = await startWorkerCluster({
         peers: args.peers,
+        workers: args.workers,
         root,
-        apiBasePort: args.apiBasePort,
         api: args.api,
+        apiBasePort: args.apiBasePort,
         degree: args.degree,
-        ...(args.pbft > 0 ? { pbft: { validators: args.pbft } } : {}),
-        tune: (config) => {
-          config.p2p.dht = args.dht;
-          config.membership.enabled = args.membership;
-        },
         seed: args.seed,
-        onProgress: (done) => {
-          progress.update(done);
-          // Throwing here makes startCluster stop the nodes it has started.
-          if (stopping.signal.aborted) throw new Interrupted();
+        membership: args.membership,
+        settings: { 'p2p.dht': args.dht },
+        logLevel: args.logLevel,
+        onProgress: (done) => progress.update(done),
+      });
+    } else {
+      cluster = await startCluster(
+        {
+          peers: args.peers,
+          root,
+          apiBasePort: args.apiBasePort,
+          api: args.api,
+          degree: args.degree,
+          ...(args.pbft > 0 ? { pbft: { validators: args.pbft } } : {}),
+          tune: (config) => {
+            config.p2p.dht = args.dht;
+            config.membership.enabled = args.membership;
+          },
+          seed: args.seed,
+          onProgress: (done) => {
+            progress.update(done);
+            // Throwing here makes startCluster stop the nodes it has started.
+            if (stopping.signal.aborted) throw new Interrupted();
+          },
         },
-      },
-      { logger },
-    );
+        { logger },
+      );
+      handle = localHandle(cluster);
+    }
   } catch (err) {
     progress.stop();
     removeRoot();
@@ -103,12 +123,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   const startSecs = (performance.now() - t0) / 1000;
   process.stderr.write(`started ${args.peers} node(s) in ${startSecs.toFixed(1)} s; waiting for gossip meshes\n`);
 
-  const mesh = await waitForMeshes(cluster.nodes, { timeoutMs: args.settle * 1000, signal: stopping.signal });
+  const mesh = await handle.waitForMeshes({ timeoutMs: args.settle * 1000, signal: stopping.signal });
   if (mesh !== 'aborted') {
-    const report = snapshot(cluster.nodes, root, temporary);
+    const report = reportOf(await handle.rows(), root, temporary);
     if (args.kill > 0) {
       // The membership scenario ends the run by itself after its report.
-      const scenario = await runKillScenario(cluster, {
+      const scenario = await runKillScenario(handle, {
         kill: args.kill,
         restart: args.restart,
         seed: args.seed,
@@ -128,7 +148,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       );
     }
     if (args.pbft > 0) {
-      const port = cluster.nodes[0]?.apiAddress?.port;
+      const port = cluster?.nodes[0]?.apiAddress?.port;
       process.stderr.write(
         `PBFT: ${args.pbft} validator(s) (nodes 0-${args.pbft - 1}), validator set ${join(root, 'validator-set.json')}${port ? `; try \`npm run bizra -- consensus status --api-port ${port}\`` : ''}\n`,
       );
@@ -149,7 +169,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     removeRoot();
     process.exit(1);
   }, STOP_TIMEOUT_MS);
-  await cluster.stop();
+  await handle.stopAll();
   clearTimeout(stopTimer);
   removeRoot();
   process.stderr.write('stopped\n');

@@ -4,9 +4,8 @@
  * until every survivor marks each of them SUSPECT and then DEAD, and, with
  * --restart, start them again and time until every node sees them ACTIVE.
  */
-import type { Transition } from '../consensus/membership/index.ts';
-import type { BizraNode } from '../node/node.ts';
-import { type Cluster, mulberry32 } from './cluster.ts';
+import { mulberry32 } from './cluster.ts';
+import { absoluteNow, type ClusterHandle, type ObservedTransition } from './handle.ts';
 import { sleep } from './mesh.ts';
 
 export interface KillReport {
@@ -41,53 +40,56 @@ export interface ScenarioOptions {
   progress?: (line: string) => void;
 }
 
-const POLL_MS = 50;
+const POLL_MS = 100;
 
-function activeEverywhere(nodes: readonly BizraNode[]): boolean {
-  return nodes.every((n) => n.membership.view.counts().ACTIVE === nodes.length - 1);
-}
-
-async function until(predicate: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<number | null> {
-  const start = performance.now();
-  while (!predicate()) {
-    if (signal?.aborted || performance.now() - start > timeoutMs) return null;
+async function until(
+  predicate: () => Promise<boolean>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<number | null> {
+  const start = absoluteNow();
+  while (!(await predicate())) {
+    if (signal?.aborted || absoluteNow() - start > timeoutMs) return null;
     await sleep(POLL_MS, signal);
   }
-  return Math.round(performance.now() - start);
+  return Math.round(absoluteNow() - start);
 }
 
-export async function runKillScenario(cluster: Cluster, opts: ScenarioOptions): Promise<ScenarioReport> {
+/** Every running node sees every other node ACTIVE. */
+async function activeEverywhere(cluster: ClusterHandle): Promise<boolean> {
+  return (await cluster.activeCounts()).every((c) => c === null || c === cluster.size - 1);
+}
+
+export async function runKillScenario(cluster: ClusterHandle, opts: ScenarioOptions): Promise<ScenarioReport> {
   const say = opts.progress ?? (() => undefined);
-  const nodes = cluster.nodes;
-  say(`waiting until all ${nodes.length} nodes see each other ACTIVE`);
-  const allActiveMs = await until(() => activeEverywhere(cluster.nodes), opts.phaseTimeoutMs, opts.signal);
-  const report: ScenarioReport = { peers: nodes.length, allActiveMs, kills: [], falseSuspicions: 0 };
+  const size = cluster.size;
+  say(`waiting until all ${size} nodes see each other ACTIVE`);
+  const allActiveMs = await until(() => activeEverywhere(cluster), opts.phaseTimeoutMs, opts.signal);
+  const report: ScenarioReport = { peers: size, allActiveMs, kills: [], falseSuspicions: 0 };
   if (opts.kill === 0 || allActiveMs === null) return report;
 
   const rand = mulberry32(opts.seed);
   const victims = new Set<number>();
-  while (victims.size < Math.min(opts.kill, nodes.length - 1)) victims.add(Math.floor(rand() * nodes.length));
-  const victimIds = new Map([...victims].map((i) => [(nodes[i] as BizraNode).peerId.toString(), i]));
-  const survivors = nodes.filter((_, i) => !victims.has(i));
-  const suspicions: Transition[] = [];
-  const unsubscribe = survivors.map((s) =>
-    s.membership.onTransition((t) => {
-      if (t.to === 'SUSPECT') suspicions.push(t);
-    }),
-  );
+  while (victims.size < Math.min(opts.kill, size - 1)) victims.add(Math.floor(rand() * size));
+  const victimIds = new Map([...victims].map((i) => [cluster.peerId(i), i]));
+  const suspicions: ObservedTransition[] = [];
+  const unsubscribe = cluster.onSuspicion((t) => {
+    if (t.to === 'SUSPECT' && !victims.has(t.observer)) suspicions.push(t);
+  });
 
   say(`stopping ${victims.size} node(s): ${[...victims].join(', ')}`);
-  const killedAt = performance.now();
-  await Promise.all([...victims].map((i) => (nodes[i] as BizraNode).stop()));
-  const everywhere = (id: string, state: string) => () =>
-    survivors.every((s) => s.membership.view.get(id)?.state === state);
+  const killedAt = absoluteNow();
+  await Promise.all([...victims].map((i) => cluster.stop(i)));
+  // Stopped observers answer null; every running one must agree.
+  const everywhere = (id: string, state: string) => async () =>
+    (await cluster.statesOf(id)).every((s) => s === null || s === state);
   for (const [id, index] of victimIds) {
     const suspect = await until(everywhere(id, 'SUSPECT'), opts.phaseTimeoutMs, opts.signal);
     const detection = suspicions.filter((t) => t.peerId === id).map((t) => t.sinceLastHeartbeatMs);
     report.kills.push({
       index,
       peerId: id,
-      allSuspectMs: suspect === null ? null : Math.round(performance.now() - killedAt),
+      allSuspectMs: suspect === null ? null : Math.round(absoluteNow() - killedAt),
       allDeadMs: null,
       maxDetectionMs: detection.length > 0 ? Math.round(Math.max(...detection)) : null,
     });
@@ -95,25 +97,25 @@ export async function runKillScenario(cluster: Cluster, opts: ScenarioOptions): 
   say('every stopped node is SUSPECT on every survivor; waiting for DEAD');
   for (const k of report.kills) {
     const dead = await until(everywhere(k.peerId, 'DEAD'), opts.phaseTimeoutMs, opts.signal);
-    k.allDeadMs = dead === null ? null : Math.round(performance.now() - killedAt);
+    k.allDeadMs = dead === null ? null : Math.round(absoluteNow() - killedAt);
   }
   report.falseSuspicions = suspicions.filter((t) => !victimIds.has(t.peerId)).length;
-  for (const u of unsubscribe) u();
+  unsubscribe();
 
   if (opts.restart) {
     for (const k of report.kills) {
       say(`restarting node ${k.index}`);
-      const restartedAt = performance.now();
+      const restartedAt = absoluteNow();
       await cluster.restart(k.index);
       const back = await until(
-        () =>
-          cluster.nodes.every(
-            (n, i) => i === k.index || victims.has(i) || n.membership.view.get(k.peerId)?.state === 'ACTIVE',
+        async () =>
+          (await cluster.statesOf(k.peerId)).every(
+            (s, i) => i === k.index || victims.has(i) || s === null || s === 'ACTIVE',
           ),
         opts.phaseTimeoutMs,
         opts.signal,
       );
-      k.rejoinMs = back === null ? null : Math.round(performance.now() - restartedAt);
+      k.rejoinMs = back === null ? null : Math.round(absoluteNow() - restartedAt);
       victims.delete(k.index);
     }
   }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../node/log.ts';
 import { type Cluster, startCluster } from '../cluster.ts';
+import { localHandle } from '../handle.ts';
 import { renderScenario } from '../report.ts';
 import { runKillScenario } from '../scenario.ts';
 
@@ -24,7 +25,12 @@ describe('the --kill/--restart membership scenario', () => {
       },
       { logger: createLogger({ level: 'silent', format: 'json' }) },
     );
-    const report = await runKillScenario(cluster, { kill: 2, restart: true, seed: 3, phaseTimeoutMs: 30_000 });
+    const report = await runKillScenario(localHandle(cluster), {
+      kill: 2,
+      restart: true,
+      seed: 3,
+      phaseTimeoutMs: 30_000,
+    });
     expect(report.allActiveMs).not.toBeNull();
     expect(report.falseSuspicions).toBe(0);
     expect(report.kills).toHaveLength(2);

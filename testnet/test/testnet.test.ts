@@ -37,9 +37,18 @@ describe('testnet flags', () => {
       '--duration',
       '2.5',
       '--json',
+      '--workers',
+      '2',
     ]);
     if (parsed.kind !== 'run') throw new Error('expected run');
-    expect(parsed.args).toMatchObject({ peers: 100, apiBasePort: 19100, seed: 7, duration: 2.5, json: true });
+    expect(parsed.args).toMatchObject({
+      peers: 100,
+      apiBasePort: 19100,
+      seed: 7,
+      duration: 2.5,
+      json: true,
+      workers: 2,
+    });
   });
 
   const bad: Array<[string[], RegExp]> = [
@@ -49,6 +58,8 @@ describe('testnet flags', () => {
     [['--api-base-port', '19100', '--no-api'], /makes no sense with --no-api/],
     [['--bogus'], /unknown option '--bogus'/],
     [['--duration', '0'], /--duration.*greater than 0/],
+    [['--workers', '3', '--peers', '2'], /--workers 3 is more than --peers 2/],
+    [['--workers', '2', '--pbft'], /drop --workers or --pbft/],
   ];
   for (const [argv, message] of bad) {
     it(`refuses ${argv.join(' ')}`, () => {

@@ -306,7 +306,7 @@ export const SETTINGS = [
     allowed: 'an integer from 0 to 1000 (milliseconds)',
     description:
       'How long the heartbeat relay holds an accepted heartbeat so that others can share its frame: the most each hop adds to its travel.',
-    default: 50,
+    default: 100,
   }),
   setting({
     key: 'membership.relayDegree',

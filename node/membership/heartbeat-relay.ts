@@ -47,7 +47,7 @@ export interface HeartbeatRelayOptions {
   maxLinks: number;
 }
 
-export const defaultHeartbeatRelayOptions: HeartbeatRelayOptions = { delayMs: 50, degree: 3, maxLinks: 9 };
+export const defaultHeartbeatRelayOptions: HeartbeatRelayOptions = { delayMs: 100, degree: 3, maxLinks: 9 };
 
 /** What the relay asks of the membership service for every frame a link delivers. */
 export type FrameHandler = (entries: Uint8Array[], from: string) => string | null;

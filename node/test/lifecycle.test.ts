@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HEARTBEAT_PROTOCOL } from '../../protocol/topics.ts';
 import { generateIdentity } from '../identity.ts';
 import { BizraNode } from '../node.ts';
 import { silentLogger, startTestNode, tempDir, testConfig, waitFor } from './helpers.ts';
@@ -98,9 +99,12 @@ describe('node lifecycle', () => {
     cleanups.push(() => on.stop());
     const off = await startTestNode(dir(), (c) => (c.membership.enabled = false));
     cleanups.push(() => off.stop());
-    await waitFor('a heartbeat sent', () => on.host.services.pubsub.getTopics().includes('bizra/heartbeat/1'));
-    expect(off.host.services.pubsub.getTopics()).not.toContain('bizra/heartbeat/1');
-    expect((await on.metrics.heartbeatsSent.get()).values[0]?.value).toBeGreaterThanOrEqual(1);
+    expect(on.host.getProtocols()).toContain(HEARTBEAT_PROTOCOL);
+    expect(off.host.getProtocols()).not.toContain(HEARTBEAT_PROTOCOL);
+    const sent = async () => (await on.metrics.heartbeatsSent.get()).values[0]?.value ?? 0;
+    const deadline = Date.now() + 5000;
+    while ((await sent()) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await sent()).toBeGreaterThanOrEqual(1);
     expect((await off.metrics.heartbeatsSent.get()).values[0]?.value ?? 0).toBe(0);
   });
 

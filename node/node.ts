@@ -209,6 +209,7 @@ export class BizraNode {
               viewChangeTimeoutMs: opts.config.consensus.viewChangeTimeoutMs,
               statusIntervalMs: opts.config.consensus.statusIntervalMs,
             },
+            verifyWorkers: opts.config.consensus.verifyWorkers,
           },
           {
             host: this.host,

@@ -1,8 +1,10 @@
 /**
  * `npm run bench:pbft -- --n 4,7,16 --seconds 5 --clients 128`: PBFT over real libp2p on
  * loopback, every validator a full BizraNode (LevelDB WAL with fsync, /bizra/pbft/1.0.0
- * streams, timers) in this one process, each with its own signature verifier (no shared
- * cache: every replica pays for every check, as on separate machines).
+ * streams, timers) with its own signature verifier (no shared cache: every replica pays
+ * for every check, as on separate machines). By default each validator runs in its own
+ * worker thread, so in its own event loop as on its own machine (scripts/bench-pbft-replica.ts);
+ * `--one-loop` runs them all in this thread's event loop instead.
  *
  * For each n it measures
  *   - low load: one client, one request at a time: p50/p99 commit latency;
@@ -17,15 +19,22 @@
  * the clock starts (a client signs on its own machine).
  */
 import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Command, Option } from 'commander';
 import { encodeKvOperation } from '../consensus/pbft/kv-app.ts';
+import { defaultPbftOptions } from '../consensus/pbft/options.ts';
+import { peerIdOfKey, renderValidatorSet } from '../node/consensus/validator-set.ts';
+import { initDataDir } from '../node/init.ts';
 import { createLogger } from '../node/log.ts';
 import { Ed25519Signer } from '../protocol/crypto/ed25519.ts';
 import { signRequest } from '../protocol/pbft/sign.ts';
 import type { PbftRequest } from '../protocol/pbft/types.ts';
 import { argsOrExitCode, intArg, parseQuietly } from '../testnet/args.ts';
 import { startCluster } from '../testnet/cluster.ts';
+import type { BenchMessage, BenchRequest, ReplicaWorkerData, SaturationResult } from './bench-pbft-replica.ts';
 
 interface Args {
   n: string;
@@ -33,6 +42,8 @@ interface Args {
   clients: number;
   low: number;
   batchSize: number;
+  oneLoop: boolean;
+  verifyWorkers: number;
   json: boolean;
 }
 
@@ -50,6 +61,12 @@ function program(): Command {
     .addOption(
       new Option('--batch-size <b>', 'requests per batch (validator-set param)').argParser(intArg(1, 4096)).default(64),
     )
+    .addOption(
+      new Option('--verify-workers <w>', 'consensus.verifyWorkers of every validator (signature-check threads)')
+        .argParser(intArg(0, 64))
+        .default(0),
+    )
+    .option('--one-loop', 'run every validator in this one event loop (default: one worker thread each)', false)
     .option('--json', 'print the report as JSON', false);
 }
 
@@ -87,6 +104,8 @@ interface Row {
   cpuCores: number;
   walP50: number;
   batches: number;
+  /** Requests per executed batch over the whole run. */
+  perBatch: number;
 }
 
 async function runOne(n: number, args: Args, limitPerN: number): Promise<Row> {
@@ -101,6 +120,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Row> {
         config.p2p.dht = false;
         config.membership.enabled = false;
         config.consensus.requestTimeoutMs = 60_000;
+        config.consensus.verifyWorkers = args.verifyWorkers;
       },
     },
     { logger },
@@ -113,6 +133,10 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Row> {
       await new Promise((r) => setTimeout(r, 50));
     }
     const primary = nodes[0]!.consensus!;
+    let executedRequests = 0;
+    primary.onCommitted((c) => {
+      executedRequests += c.requests.length;
+    });
     // Low load: one client, one request at a time.
     const lowClient = Ed25519Signer.fromSeed(new Uint8Array(32).fill(1));
     const low: number[] = [];
@@ -179,9 +203,118 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Row> {
       walP50:
         walAfter.count > walBefore.count ? (walAfter.sum - walBefore.sum) / (walAfter.count - walBefore.count) : 0,
       batches: nodes[0]!.consensus!.status()!.lastExecuted,
+      perBatch: executedRequests / Math.max(1, nodes[0]!.consensus!.status()!.lastExecuted),
     };
   } finally {
     await cluster.stop();
+  }
+}
+
+/** A validator's worker thread and a request/answer channel to it. */
+class ReplicaThread {
+  readonly worker: Worker;
+  #next = 1;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  #exited: Error | null = null;
+
+  constructor(data: ReplicaWorkerData) {
+    this.worker = new Worker(new URL('./bench-pbft-replica.ts', import.meta.url), { workerData: data });
+    this.worker.on('message', (m: BenchMessage) => {
+      const p = this.#pending.get(m.id);
+      this.#pending.delete(m.id);
+      if (m.ok) p?.resolve(m.value);
+      else p?.reject(new Error(`replica ${data.index}: ${m.error}`));
+    });
+    const fail = (err: Error) => {
+      this.#exited = err;
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`replica ${data.index}: worker exited with code ${code}`)));
+  }
+
+  request<T>(req: BenchRequest): Promise<T> {
+    if (this.#exited) return Promise.reject(this.#exited);
+    const id = this.#next++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ id, req });
+    });
+  }
+}
+
+/** n validators, one worker thread each; replica 0 (the primary of view 0) runs the clients. */
+async function runThreads(n: number, args: Args, limitPerN: number): Promise<Row> {
+  const root = mkdtempSync(join(tmpdir(), 'bizra-bench-pbft-'));
+  const threads: ReplicaThread[] = [];
+  try {
+    const validators = [];
+    for (let i = 0; i < n; i++) {
+      const { identity } = await initDataDir(join(root, `node-${i}`));
+      validators.push({ publicKey: identity.publicKey, peerId: peerIdOfKey(identity.publicKey), addresses: [] });
+    }
+    const validatorSet = join(root, 'validator-set.json');
+    writeFileSync(
+      validatorSet,
+      renderValidatorSet({
+        chainId: 'bizra-bench',
+        params: {
+          checkpointInterval: defaultPbftOptions.checkpointInterval,
+          logWindow: defaultPbftOptions.logWindow,
+          batchSize: args.batchSize,
+        },
+        validators,
+      }),
+    );
+    for (let i = 0; i < n; i++)
+      threads.push(
+        new ReplicaThread({
+          index: i,
+          dataDir: join(root, `node-${i}`),
+          validatorSet,
+          verifyWorkers: args.verifyWorkers,
+        }),
+      );
+    const peers = await Promise.all(
+      threads.map((t) => t.request<{ peerId: string; addrs: string[] }>({ kind: 'start' })),
+    );
+    await Promise.all(threads.map((t) => t.request({ kind: 'introduce', peers })));
+    const deadline = performance.now() + 20_000;
+    while ((await Promise.all(threads.map((t) => t.request<number>({ kind: 'streams' })))).some((s) => s < n - 1)) {
+      if (performance.now() > deadline) throw new Error('streams did not open');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const primary = threads[0]!;
+    const low = await primary.request<number[]>({ kind: 'low', requests: args.low });
+    const perClient = Math.ceil((limitPerN * 1.5 * args.seconds) / args.clients) + 50;
+    process.stderr.write(`n=${n}: signing ${perClient * args.clients} requests\n`);
+    const sat = await primary.request<SaturationResult>({
+      kind: 'saturate',
+      clients: args.clients,
+      perClient,
+      seconds: args.seconds,
+    });
+    const throughput = sat.committed / sat.elapsed;
+    return {
+      n,
+      limit: limitPerN,
+      throughput,
+      ratio: throughput / limitPerN,
+      lowP50: pct(low, 50),
+      lowP99: pct(low, 99),
+      satP50: pct(sat.latencies, 50),
+      satP99: pct(sat.latencies, 99),
+      committed: sat.committed,
+      cpuCores: sat.cpuSeconds / sat.elapsed,
+      walP50: sat.walMeanSeconds,
+      batches: sat.batches,
+      perBatch: sat.executedRequests / Math.max(1, sat.batches),
+    };
+  } finally {
+    await Promise.allSettled(threads.map((t) => t.request({ kind: 'stop' })));
+    await Promise.allSettled(threads.map((t) => t.worker.terminate()));
+    rmSync(root, { recursive: true, force: true });
   }
 }
 
@@ -214,7 +347,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const rate = verifyRate();
   process.stderr.write(`Ed25519 verify: ${rate.toFixed(0)}/s on one core; ${cores} cores\n`);
   const rows: Row[] = [];
-  for (const n of ns) rows.push(await runOne(n, args, (cores * rate) / n));
+  for (const n of ns) rows.push(await (args.oneLoop ? runOne : runThreads)(n, args, (cores * rate) / n));
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ cores, verifyPerSecond: rate, rows }, null, 2)}\n`);
     return 0;
@@ -222,12 +355,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const f = (x: number, d = 1) => x.toFixed(d);
   process.stdout.write(
     [
-      `machine limit = ${cores} cores x ${f(rate, 0)} verifies/s / n; clients at saturation: ${args.clients}; batch size ${args.batchSize}`,
-      '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms |',
-      '|---|---|---|---|---|---|---|---|',
+      `machine limit = ${cores} cores x ${f(rate, 0)} verifies/s / n; clients at saturation: ${args.clients}; batch size ${args.batchSize}; ${args.oneLoop ? 'all validators in one event loop' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
+      '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch |',
+      '|---|---|---|---|---|---|---|---|---|',
       ...rows.map(
         (r) =>
-          `| ${r.n} | ${f(r.limit, 0)} | ${f(r.throughput, 0)} | ${f(r.ratio, 2)} | ${f(r.lowP50)} / ${f(r.lowP99)} | ${f(r.satP50)} / ${f(r.satP99)} | ${f(r.cpuCores, 2)} | ${f(r.walP50 * 1000, 2)} |`,
+          `| ${r.n} | ${f(r.limit, 0)} | ${f(r.throughput, 0)} | ${f(r.ratio, 2)} | ${f(r.lowP50)} / ${f(r.lowP99)} | ${f(r.satP50)} / ${f(r.satP99)} | ${f(r.cpuCores, 2)} | ${f(r.walP50 * 1000, 2)} | ${f(r.perBatch)} |`,
       ),
       '',
     ].join('\n'),

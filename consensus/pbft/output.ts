@@ -21,6 +21,13 @@ export interface PbftSend {
 export interface PbftClientReply {
   /** The client's 32-byte public key (its id). */
   readonly client: Uint8Array;
+  /** The timestamp of the request it answers. */
+  readonly timestamp: number;
+  /**
+   * The signed REPLY. Signed on first read (Ed25519 signing is deterministic, so when is
+   * invisible): a shell with no client waiting for it never pays for the signature, which
+   * is otherwise one signature per request per replica.
+   */
   readonly message: PbftReply;
 }
 

@@ -444,15 +444,33 @@ export class PbftReplica {
     return ACCEPTED;
   }
 
+  /** Outputs the REPLY to `entry` in the current view; it is signed only if the shell reads it. */
   #resendReply(entry: ClientEntry): void {
-    if (entry.reply === null || entry.reply.view !== this.#view) {
-      entry.reply = this.#signReply(entry.client, entry.timestamp, entry.result);
-    }
-    if (!this.#replaying) this.#out.replies.push({ client: entry.client, message: entry.reply });
+    if (this.#replaying) return;
+    const view = this.#view;
+    const replyIn = (v: number): PbftReply => this.#replyIn(entry, v);
+    this.#out.replies.push({
+      client: entry.client,
+      timestamp: entry.timestamp,
+      get message(): PbftReply {
+        return replyIn(view);
+      },
+    });
   }
 
-  #signReply(client: Uint8Array, timestamp: number, result: Uint8Array): PbftReply {
-    return this.#sign<PbftReply>({ type: 'reply', view: this.#view, timestamp, client, replica: this.id, result });
+  /** The signed REPLY to `entry` in `view`, signed once and kept (re-signed when the view moved). */
+  #replyIn(entry: ClientEntry, view: number): PbftReply {
+    if (entry.reply === null || entry.reply.view !== view) {
+      entry.reply = this.#sign<PbftReply>({
+        type: 'reply',
+        view,
+        timestamp: entry.timestamp,
+        client: entry.client,
+        replica: this.id,
+        result: entry.result,
+      });
+    }
+    return entry.reply;
   }
 
   /** The primary cuts batches: full ones at once, a partial one when forced (its delay ran out). */

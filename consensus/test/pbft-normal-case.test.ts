@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
 import { PbftClient } from '../pbft/client.ts';
+import type { PbftClientReply } from '../pbft/output.ts';
 import { compactWal } from '../pbft/wal.ts';
 import { Cluster, seedOf } from './pbft-harness.ts';
 
@@ -20,6 +21,42 @@ describe('PBFT normal case', () => {
     expect(new Set(c.replies.map((r) => text(r.result)))).toEqual(new Set(['{"ok":true,"previous":null}']));
     const digests = [0, 1, 2, 3].map((i) => Buffer.from(c.replica(i).stateDigest()).toString('hex'));
     expect(new Set(digests).size).toBe(1);
+  });
+
+  it('signs a REPLY only when the shell reads it, and once per view', () => {
+    const c = new Cluster();
+    c.startAll();
+    const signer = c.signers[1]!;
+    let signatures = 0;
+    const sign = signer.sign.bind(signer);
+    signer.sign = (message) => {
+      signatures++;
+      return sign(message);
+    };
+    // Replica 1's replies are held back unread; everything else runs as usual.
+    const held: PbftClientReply[] = [];
+    const apply = c.apply.bind(c);
+    c.apply = (from, out) => {
+      if (from !== 1) return apply(from, out);
+      held.push(...out.replies);
+      return apply(from, { ...out, replies: [] });
+    };
+    const r = c.request('lazy', '1');
+    c.submit(r);
+    expect(c.replica(1).lastExecuted).toBe(1);
+    expect(held).toHaveLength(1);
+    expect(held[0]!.timestamp).toBe(r.timestamp);
+    const beforeRead = signatures;
+    const reply = held[0]!.message;
+    expect(signatures).toBe(beforeRead + 1);
+    expect(reply).toMatchObject({ type: 'reply', replica: 1, timestamp: r.timestamp, view: 0 });
+    expect(text(reply.result)).toBe('{"ok":true,"previous":null}');
+    expect(c.verifier.verify(reply, c.keys[1]!)).toBe(true);
+    // Read again, or re-sent for a retransmission in the same view: the same signature.
+    expect(held[0]!.message).toBe(reply);
+    const again = c.replica(1).receive(r, c.now);
+    expect(again.replies[0]!.message).toBe(reply);
+    expect(signatures).toBe(beforeRead + 1);
   });
 
   it('executes a retransmitted request once and re-sends its reply; drops older timestamps', () => {

@@ -25,9 +25,13 @@ export function readConfigFile(path: string): Record<string, unknown> {
 /**
  * The config file `bizra init` writes: every setting with its default, each
  * commented out so that changing a default in a later release reaches nodes
- * that never touched it, and with its description above it.
+ * that never touched it, and with its description above it. A setting named in
+ * `set` (by its dotted key) is written uncommented with the value given instead.
  */
-export function renderDefaultConfigFile(): string {
+export function renderDefaultConfigFile(set: Readonly<Record<string, unknown>> = {}): string {
+  for (const key of Object.keys(set)) {
+    if (!SETTINGS.some((s) => s.key === key)) throw new RangeError(`no setting ${key}`);
+  }
   const lines = [
     '# BIZRA node configuration.',
     '# Precedence: command-line flags, then BIZRA_* environment variables, then this file, then defaults.',
@@ -42,7 +46,8 @@ export function renderDefaultConfigFile(): string {
       lines.push('', `[${head}]`);
     }
     lines.push(`# ${s.description}`, `# Allowed: ${s.allowed}.`);
-    lines.push(`# ${stringify({ [tail]: s.default }).trim()}`);
+    if (Object.hasOwn(set, s.key)) lines.push(stringify({ [tail]: set[s.key] }).trim());
+    else lines.push(`# ${stringify({ [tail]: s.default }).trim()}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -331,7 +331,7 @@ export const SETTINGS = [
     schema: z.string(),
     allowed: 'a file path (relative paths are taken from the data dir), or empty for none',
     description:
-      'The validator-set (genesis) file of the PBFT federation this node belongs to (`bizra consensus genesis` writes one; docs/pbft.md gives the format). Empty: no consensus. A node whose key is not in the set runs no replica.',
+      'The validator-set (genesis) file of the PBFT federation this node belongs to (`bizra consensus genesis` writes one; `bizra init --chain-id` writes a one-validator set and sets this; docs/pbft.md gives the format). Empty: no consensus. A node whose key is not in the set runs no replica.',
     default: '',
   }),
   setting({
@@ -360,6 +360,15 @@ export const SETTINGS = [
     description:
       'How long a backup waits for a pending request to execute before it suspects the primary and starts a view change; doubles with each consecutive view change (up to 60 s).',
     default: 2000,
+  }),
+  setting({
+    key: 'consensus.verifyWorkers',
+    kind: 'int',
+    schema: int(0, 64),
+    allowed: 'an integer from 0 to 64',
+    description:
+      'Worker threads that check PBFT signatures (client requests, votes) before the replica sees them, so a validator uses more than one core; 0 checks them on the event loop. One per core the node can spare is a good start (docs/pbft.md).',
+    default: 0,
   }),
   setting({
     key: 'consensus.statusIntervalMs',
@@ -424,6 +433,7 @@ export interface NodeConfig {
     batchDelayMs: number;
     viewChangeTimeoutMs: number;
     statusIntervalMs: number;
+    verifyWorkers: number;
   };
   shutdown: { timeoutMs: number };
 }

@@ -14,6 +14,15 @@
  * of it is carried out at once. A WAL write that fails stops the replica (fail-stop):
  * nothing that depends on it may leave, and the node keeps serving everything else.
  *
+ * Signature checks off the event loop (`verifyWorkers` > 0): every input that carries
+ * signatures (a client request, a proposal's PRE-PREPARE and each request of its batch,
+ * a vote, a checkpoint, a status) has them checked by a SignaturePool first; the valid
+ * ones are remembered by the replica's verifier, whose own check then hits its cache.
+ * Inputs still reach the replica one at a time in arrival order (a FIFO that waits for
+ * the check of its head). An invalid signature, or a pool that failed, just leaves the
+ * replica to check (and refuse) it itself, so the pool changes what the event loop
+ * spends, never what is accepted.
+ *
  * Clients: `submit` hands a signed REQUEST to this node's replica and resolves once this
  * replica has executed it (the batch committed-local here with a quorum of COMMITs, so
  * every correct replica executes the same result at the same sequence number) and its
@@ -29,7 +38,7 @@ import type { PbftCommitted, PbftOutput, PbftTimer } from '../../consensus/pbft/
 import { PbftReplica, type PbftReplicaStatus } from '../../consensus/pbft/replica.ts';
 import type { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
 import { decodePbftMessage, encodePbftMessage } from '../../protocol/pbft/codec.ts';
-import type { PbftMessage, PbftRequest } from '../../protocol/pbft/types.ts';
+import type { PbftMessage, PbftRequest, PbftSignedMessage } from '../../protocol/pbft/types.ts';
 import { PbftVerifier } from '../../protocol/pbft/verifier.ts';
 import type { Logger } from '../log.ts';
 import type { NodeMetrics } from '../metrics/node-metrics.ts';
@@ -37,6 +46,7 @@ import type { Host } from '../p2p/host.ts';
 import type { Store } from '../store/store.ts';
 import { PbftTransport, type PbftTransportOptions } from './pbft-transport.ts';
 import { PbftLevelWal } from './pbft-wal.ts';
+import { SignaturePool } from './signature-pool.ts';
 import { faultTolerance, indexOfKey, type ValidatorSetFile, validatorSetIdentity } from './validator-set.ts';
 
 export interface ConsensusServiceOptions {
@@ -45,6 +55,8 @@ export interface ConsensusServiceOptions {
   /** Local replica timing; the shared params come from the validator set. */
   replica: Partial<Pick<PbftOptions, 'batchDelayMs' | 'viewChangeTimeoutMs' | 'statusIntervalMs'>>;
   transport?: Partial<PbftTransportOptions>;
+  /** Worker threads checking signatures (0: on the event loop, in the replica). */
+  verifyWorkers?: number;
 }
 
 export interface ConsensusServiceModules {
@@ -129,6 +141,10 @@ export class ConsensusService {
   readonly #executedAt = new Map<string, number>();
   readonly #listeners = new Set<CommittedListener>();
   #retransmitTimer: NodeJS.Timeout | undefined;
+  #pool: SignaturePool | null = null;
+  /** Inputs waiting for their signature checks, in arrival order (only with a pool). */
+  #inbox: { ready: Promise<unknown> | null; run: () => void }[] = [];
+  #pumping = false;
 
   constructor(opts: ConsensusServiceOptions, modules: ConsensusServiceModules) {
     this.opts = opts;
@@ -150,6 +166,11 @@ export class ConsensusService {
   /** The replica (for tests and status); null before start or on a non-validator. */
   get replica(): PbftReplica | null {
     return this.#replica;
+  }
+
+  /** The replica's signature checks (their cache and count, for tests and benchmarks). */
+  get verifier(): PbftVerifier {
+    return this.#verifier;
   }
 
   /** Why the replica stopped (a WAL write failed), or null. */
@@ -179,6 +200,8 @@ export class ConsensusService {
         'recovered the PBFT replica from its write-ahead log',
       );
     }
+    const workers = this.opts.verifyWorkers ?? 0;
+    if (workers > 0) this.#pool = await SignaturePool.create(workers);
     this.#transport = new PbftTransport(this.opts.transport ?? {}, {
       host: this.#m.host,
       logger: this.#m.logger,
@@ -218,8 +241,11 @@ export class ConsensusService {
       }
     }
     this.#waiters.clear();
+    this.#inbox = [];
     await this.#writing?.catch(() => undefined);
     await this.#transport?.stop();
+    await this.#pool?.close();
+    this.#pool = null;
   }
 
   /** Called with every batch this replica executes, after its WAL record is durable. */
@@ -278,31 +304,109 @@ export class ConsensusService {
       };
       w.timer.unref();
       this.#addWaiter(w);
-      const out = replica.receive(request, this.#now());
-      this.#count('request', out.outcome.ok ? 'accepted' : out.outcome.reason);
-      if (!out.outcome.ok && out.outcome.reason !== 'duplicate') {
-        this.#removeWaiter(w);
-        clearTimeout(w.timer);
-        const map = REQUEST_REJECTS[out.outcome.reason] ?? { status: 400, code: 'REJECTED' };
-        resolve({ ok: false, ...map, message: out.outcome.detail });
-      }
-      this.#handle(out);
+      this.#enqueue(request, () => this.#receiveRequest(w, replica));
     });
+  }
+
+  #receiveRequest(w: Waiter, replica: PbftReplica): void {
+    // The node may have stopped or failed while the signature was checked: the waiter
+    // has its answer then.
+    if (!this.#running || this.#failed !== null) return;
+    const out = replica.receive(w.request, this.#now());
+    this.#count('request', out.outcome.ok ? 'accepted' : out.outcome.reason);
+    if (!out.outcome.ok && out.outcome.reason !== 'duplicate') {
+      this.#removeWaiter(w);
+      clearTimeout(w.timer);
+      const map = REQUEST_REJECTS[out.outcome.reason] ?? { status: 400, code: 'REJECTED' };
+      w.resolve({ ok: false, ...map, message: out.outcome.detail });
+    }
+    this.#handle(out);
   }
 
   // ---- inputs --------------------------------------------------------------------------
 
   #onFrame(_from: number, frame: Uint8Array): void {
-    const replica = this.#replica;
-    if (!this.#running || replica === null || this.#failed !== null) return;
+    if (!this.#running || this.#replica === null || this.#failed !== null) return;
     const decoded = decodePbftMessage(frame, this.#transport?.opts.maxFrameBytes);
     if (!decoded.ok) {
       this.#count('undecodable', 'malformed');
       return;
     }
-    const out = replica.receive(decoded.message, this.#now());
-    this.#count(decoded.message.type, out.outcome.ok ? 'accepted' : out.outcome.reason);
-    this.#handle(out);
+    const message = decoded.message;
+    this.#enqueue(message, () => {
+      const replica = this.#replica;
+      if (!this.#running || replica === null || this.#failed !== null) return;
+      const out = replica.receive(message, this.#now());
+      this.#count(message.type, out.outcome.ok ? 'accepted' : out.outcome.reason);
+      this.#handle(out);
+    });
+  }
+
+  /**
+   * Runs `run` (which hands `m` to the replica) at once without a pool; with one, once
+   * the signatures `m` carries are checked and every input before it has run.
+   */
+  #enqueue(m: PbftMessage, run: () => void): void {
+    const pool = this.#pool;
+    if (pool === null) {
+      run();
+      return;
+    }
+    const checks: Promise<void>[] = [];
+    const check = (signed: PbftSignedMessage, key: Uint8Array | undefined): void => {
+      if (key === undefined) return;
+      const c = this.#verifier.pendingCheck(signed, key);
+      if (c === null) return;
+      checks.push(
+        pool.verify(c).then(
+          (valid) => {
+            if (valid) this.#verifier.remember(signed, key);
+          },
+          () => undefined, // the replica checks it itself
+        ),
+      );
+    };
+    const keys = this.set.validators;
+    switch (m.type) {
+      case 'request':
+        check(m, m.client);
+        break;
+      case 'proposal':
+        check(m.prePrepare, keys[m.prePrepare.replica]?.publicKey);
+        for (const r of m.batch) check(r, r.client);
+        break;
+      case 'prepare':
+      case 'commit':
+      case 'checkpoint':
+      case 'status':
+        check(m, keys[m.replica]?.publicKey);
+        break;
+      default:
+      // view changes, NEW-VIEWs, certificates, state transfers: rare; the replica checks them.
+    }
+    const ready = checks.length === 0 ? null : checks.length === 1 ? checks[0]! : Promise.all(checks);
+    if (ready === null && this.#inbox.length === 0) {
+      run();
+      return;
+    }
+    this.#inbox.push({ ready, run });
+    if (!this.#pumping) void this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (this.#inbox.length > 0) {
+        const head = this.#inbox[0]!;
+        if (head.ready !== null) await head.ready; // never rejects
+        // stop() may have emptied the inbox meanwhile.
+        if (this.#inbox[0] !== head) continue;
+        this.#inbox.shift();
+        head.run();
+      }
+    } finally {
+      this.#pumping = false;
+    }
   }
 
   #onTimer(timer: PbftTimer, atMs: number): void {
@@ -428,9 +532,10 @@ export class ConsensusService {
     }
     for (const r of out.replies) {
       const client = hex(r.client);
-      const list = this.#waiters.get(client)?.get(r.message.timestamp);
+      // Read `r.message` (which signs the REPLY) only when a client waits for it.
+      const list = this.#waiters.get(client)?.get(r.timestamp);
       if (list === undefined) continue;
-      this.#waiters.get(client)!.delete(r.message.timestamp);
+      this.#waiters.get(client)!.delete(r.timestamp);
       if (this.#waiters.get(client)!.size === 0) this.#waiters.delete(client);
       const now = this.#now();
       for (const w of list) {
@@ -438,7 +543,7 @@ export class ConsensusService {
         this.#m.metrics.pbftCommitLatency.observe((now - w.startedAt) / 1000);
         w.resolve({
           ok: true,
-          seq: this.#executedAt.get(`${client}:${r.message.timestamp}`) ?? null,
+          seq: this.#executedAt.get(`${client}:${r.timestamp}`) ?? null,
           view: r.message.view,
           result: r.message.result,
           replica: r.message.replica,

@@ -73,6 +73,10 @@ export function loadValidatorSet(path: string): ValidatorSetFile {
   return parseValidatorSet(json, path);
 }
 
+/** What a chain id may be. */
+export const CHAIN_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+export const CHAIN_ID_RULE = '1 to 64 characters of A-Z a-z 0-9 . _ -';
+
 export function parseValidatorSet(json: unknown, origin: string): ValidatorSetFile {
   const fail = (what: string): never => {
     throw new ConfigError(`validator set ${origin}: ${what}`);
@@ -85,8 +89,8 @@ export function parseValidatorSet(json: unknown, origin: string): ValidatorSetFi
   }
   if (o['format'] !== VALIDATOR_SET_FORMAT) fail(`"format" must be "${VALIDATOR_SET_FORMAT}"`);
   const chainId = o['chainId'];
-  if (typeof chainId !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(chainId)) {
-    fail('"chainId" must be 1 to 64 characters of A-Z a-z 0-9 . _ -');
+  if (typeof chainId !== 'string' || !CHAIN_ID_PATTERN.test(chainId)) {
+    fail(`"chainId" must be ${CHAIN_ID_RULE}`);
   }
   const paramsRaw = o['params'] ?? {};
   if (typeof paramsRaw !== 'object' || paramsRaw === null || Array.isArray(paramsRaw))

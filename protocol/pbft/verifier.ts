@@ -57,6 +57,41 @@ export class PbftVerifier {
     return d;
   }
 
+  /**
+   * The Ed25519 check that verify(m, publicKey) would run, for a caller that runs it
+   * elsewhere (a worker pool) and then calls remember(); null when there is nothing to
+   * run ahead: already known valid, malformed (verify refuses it at once), or no cache
+   * to remember a result in. Never throws.
+   */
+  pendingCheck(
+    m: PbftSignedMessage,
+    publicKey: Uint8Array,
+  ): { publicKey: Uint8Array; digest: Uint8Array; signature: Uint8Array } | null {
+    if (this.#max === 0) return null;
+    if (!(m.signature instanceof Uint8Array) || m.signature.length !== 64 || publicKey.length !== 32) return null;
+    let digest: Uint8Array;
+    try {
+      digest = this.digest(m);
+    } catch {
+      return null;
+    }
+    if (this.#valid.has(latin1(m.signature) + latin1(digest) + latin1(publicKey))) return null;
+    return { publicKey, digest, signature: m.signature };
+  }
+
+  /**
+   * Records that `m.signature` is `publicKey`'s valid signature of `m`, so verify()
+   * answers from the cache. Only for the result of a full Ed25519 check of exactly the
+   * triple pendingCheck() returned (a SignaturePool's answer).
+   */
+  remember(m: PbftSignedMessage, publicKey: Uint8Array): void {
+    if (this.#max === 0) return;
+    const id = latin1(m.signature) + latin1(this.digest(m)) + latin1(publicKey);
+    if (this.#valid.has(id)) return;
+    if (this.#valid.size >= this.#max) this.#valid.delete(this.#valid.values().next().value as string);
+    this.#valid.add(id);
+  }
+
   /** True only if `m.signature` is `publicKey`'s valid signature of `m`. Never throws. */
   verify(m: PbftSignedMessage, publicKey: Uint8Array): boolean {
     if (!(m.signature instanceof Uint8Array) || m.signature.length !== 64 || publicKey.length !== 32) return false;

@@ -1,0 +1,178 @@
+/**
+ * `bizra init --chain-id ID`: a one-validator set for this node and a config that names
+ * it, so that `bizra init --chain-id dev && bizra start` runs a one-node PBFT chain. Real
+ * child processes, as an operator runs them; every refusal exits 2 and changes nothing.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { readConfigFile } from '../config/file.ts';
+import { tempDir } from './helpers.ts';
+
+const BIN = fileURLToPath(new URL('../bin/bizra.js', import.meta.url));
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BIZRA_')) env[k] = v;
+  return env;
+}
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: cleanEnv(), timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+    });
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+interface Daemon {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+async function startDaemon(args: string[]): Promise<Daemon> {
+  const child = spawn(process.execPath, [BIN, 'start', ...args, '--log-format', 'json'], { env: cleanEnv() });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  while (!out.includes('"msg":"node started"')) {
+    if (child.exitCode !== null) throw new Error(`daemon exited early (${child.exitCode}): ${out}`);
+    if (Date.now() > deadline) throw new Error(`daemon did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { child, output: () => out, exited };
+}
+
+describe('bizra init --chain-id', () => {
+  const dirs: Array<() => void> = [];
+  const daemons: Daemon[] = [];
+  afterEach(() => {
+    for (const d of daemons.splice(0)) d.child.kill('SIGKILL');
+  });
+  afterAll(() => {
+    for (const c of dirs.splice(0)) c();
+  });
+  const dataDir = () => {
+    const t = tempDir('bizra-init-chain-');
+    dirs.push(t.cleanup);
+    return join(t.path, 'data');
+  };
+
+  it('writes a one-validator set and a config naming it; bizra start then commits requests alone', async () => {
+    const dir = dataDir();
+    const init = await run(['init', '--data-dir', dir, '--chain-id', 'dev', '--json']);
+    expect(init.stderr).toBe('');
+    expect(init.code).toBe(0);
+    const out = JSON.parse(init.stdout);
+    expect(out).toMatchObject({
+      chainId: 'dev',
+      validatorSet: join(dir, 'validator-set.json'),
+      createdKey: true,
+      createdConfig: true,
+      createdValidatorSet: true,
+    });
+    const id = JSON.parse((await run(['id', '--data-dir', dir, '--json'])).stdout);
+    const setText = readFileSync(join(dir, 'validator-set.json'), 'utf8');
+    const set = JSON.parse(setText);
+    expect(set.chainId).toBe('dev');
+    expect(set.validators).toEqual([{ publicKey: id.publicKey, peerId: id.peerId, addresses: [] }]);
+    const configText = readFileSync(join(dir, 'config.toml'), 'utf8');
+    expect(readConfigFile(join(dir, 'config.toml'))['consensus']).toEqual({ validatorSet: 'validator-set.json' });
+
+    // Running it again keeps everything, byte for byte.
+    const again = await run(['init', '--data-dir', dir, '--chain-id', 'dev', '--json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ createdKey: false, createdValidatorSet: false });
+    expect(readFileSync(join(dir, 'validator-set.json'), 'utf8')).toBe(setText);
+    expect(readFileSync(join(dir, 'config.toml'), 'utf8')).toBe(configText);
+
+    const port = await freePort();
+    const daemon = await startDaemon([
+      '--data-dir',
+      dir,
+      '--api-port',
+      String(port),
+      '--p2p-listen',
+      '/ip4/127.0.0.1/tcp/0',
+    ]);
+    daemons.push(daemon);
+    const api = ['--api-port', String(port)];
+    const put = await run([
+      'consensus',
+      'submit',
+      '--data-dir',
+      dir,
+      ...api,
+      '--op',
+      '{"op":"put","key":"k","value":"v1"}',
+    ]);
+    expect(put.stderr).toBe('');
+    expect(put.code).toBe(0);
+    expect(put.stdout).toContain('committed at seq 1 in view 0 (replica 0)');
+    const get = await run(['consensus', 'submit', '--data-dir', dir, ...api, '--op', '{"op":"get","key":"k"}']);
+    expect(get.code).toBe(0);
+    expect(get.stdout).toContain('"value":"v1"');
+    const status = JSON.parse((await run(['consensus', 'status', ...api, '--json'])).stdout);
+    expect(status).toMatchObject({ chainId: 'dev', replica: 0, n: 1, f: 0, primary: 0, lastExecuted: 2 });
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+  });
+
+  it('refuses a bad chain id, a conflicting set file, a config naming no set, and --validator-set alone: exit 2, nothing changed', async () => {
+    const fresh = dataDir();
+    const bad = await run(['init', '--data-dir', fresh, '--chain-id', 'no spaces']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--chain-id "no spaces": a chain id is 1 to 64 characters');
+    expect(existsSync(fresh)).toBe(false);
+
+    const alone = await run(['init', '--data-dir', fresh, '--validator-set', 'x.json']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--validator-set needs --chain-id');
+    expect(existsSync(fresh)).toBe(false);
+
+    // A set for one chain is there: another chain id is refused, the file kept.
+    const dir = dataDir();
+    expect((await run(['init', '--data-dir', dir, '--chain-id', 'dev'])).code).toBe(0);
+    const setText = readFileSync(join(dir, 'validator-set.json'), 'utf8');
+    const other = await run(['init', '--data-dir', dir, '--chain-id', 'other']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('is not the one-validator set of this node for chain other (it is chain dev');
+    expect(readFileSync(join(dir, 'validator-set.json'), 'utf8')).toBe(setText);
+
+    // Another file next to it would need the config to name it: init keeps config files.
+    const moved = await run(['init', '--data-dir', dir, '--chain-id', 'other', '--validator-set', 'other.json']);
+    expect(moved.code).toBe(2);
+    expect(moved.stderr).toContain('its consensus.validatorSet is "validator-set.json"');
+    expect(existsSync(join(dir, 'other.json'))).toBe(false);
+
+    // A node initialised without a chain: its config names no set, so init refuses to write one.
+    const plain = dataDir();
+    expect((await run(['init', '--data-dir', plain])).code).toBe(0);
+    const configText = readFileSync(join(plain, 'config.toml'), 'utf8');
+    const late = await run(['init', '--data-dir', plain, '--chain-id', 'dev']);
+    expect(late.code).toBe(2);
+    expect(late.stderr).toContain('its consensus.validatorSet is not set');
+    expect(late.stderr).toContain('set validatorSet = "validator-set.json" under [consensus]');
+    expect(existsSync(join(plain, 'validator-set.json'))).toBe(false);
+    expect(readFileSync(join(plain, 'config.toml'), 'utf8')).toBe(configText);
+  });
+});

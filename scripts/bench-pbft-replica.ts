@@ -1,0 +1,194 @@
+/**
+ * One validator of `npm run bench:pbft` in its own worker thread (its own event loop, as
+ * a validator on its own machine has): a full BizraNode (LevelDB WAL with fsync,
+ * /bizra/pbft/1.0.0 streams, timers, its own signature verifier) started from the data
+ * dir and validator-set file the main thread prepared. Replica 0 also runs the
+ * benchmark's clients through its node's submit(), as the one-loop mode does.
+ *
+ * Messages in (BenchRequest) and out (BenchMessage) are below; every request gets one
+ * reply with its id.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { encodeKvOperation } from '../consensus/pbft/kv-app.ts';
+import { defaultConfig } from '../node/config/schema.ts';
+import { initDataDir } from '../node/init.ts';
+import { createLogger } from '../node/log.ts';
+import { BizraNode } from '../node/node.ts';
+import { Ed25519Signer } from '../protocol/crypto/ed25519.ts';
+import { signRequest } from '../protocol/pbft/sign.ts';
+import type { PbftRequest } from '../protocol/pbft/types.ts';
+
+export interface ReplicaWorkerData {
+  index: number;
+  dataDir: string;
+  validatorSet: string;
+  verifyWorkers: number;
+}
+
+export type BenchRequest =
+  | { kind: 'start' }
+  | { kind: 'introduce'; peers: { peerId: string; addrs: string[] }[] }
+  | { kind: 'streams' }
+  | { kind: 'low'; requests: number }
+  | { kind: 'saturate'; clients: number; perClient: number; seconds: number }
+  | { kind: 'stop' };
+
+export interface SaturationResult {
+  committed: number;
+  elapsed: number;
+  latencies: number[];
+  /** Process CPU seconds (every thread) over the measured window. */
+  cpuSeconds: number;
+  walMeanSeconds: number;
+  /** Batches and requests this replica executed over the whole run. */
+  batches: number;
+  executedRequests: number;
+}
+
+export type BenchMessage = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+
+const port = parentPort;
+if (port === null) throw new Error('bench-pbft-replica.ts runs only as a worker thread (see scripts/bench-pbft.ts)');
+const data = workerData as ReplicaWorkerData;
+let node: BizraNode | null = null;
+let executedRequests = 0;
+
+async function start(): Promise<{ peerId: string; addrs: string[] }> {
+  const config = defaultConfig();
+  config.profile = 'testnet';
+  config.p2p.listen = ['/ip4/127.0.0.1/tcp/0'];
+  config.p2p.dht = false;
+  config.api.enabled = false;
+  config.membership.enabled = false;
+  config.consensus.validatorSet = data.validatorSet;
+  config.consensus.requestTimeoutMs = 60_000;
+  config.consensus.verifyWorkers = data.verifyWorkers;
+  const { identity } = await initDataDir(data.dataDir);
+  const logger = createLogger({ level: 'error', format: 'json', destination: process.stderr });
+  node = await BizraNode.create(
+    { config, dataDir: data.dataDir, processMetrics: false, probeGpu: false },
+    { identity, logger: logger.child({ node: data.index }) },
+  );
+  await node.start();
+  node.consensus!.onCommitted((c) => {
+    executedRequests += c.requests.length;
+  });
+  return { peerId: node.peerId.toString(), addrs: node.host.getMultiaddrs().map((a) => a.toString()) };
+}
+
+async function introduce(peers: { peerId: string; addrs: string[] }[]): Promise<void> {
+  const { multiaddr } = await import('@multiformats/multiaddr');
+  const { peerIdFromString } = await import('@libp2p/peer-id');
+  const self = node!;
+  await Promise.all(
+    peers
+      .filter((p) => p.peerId !== self.peerId.toString())
+      .map((p) =>
+        self.host.peerStore.merge(peerIdFromString(p.peerId), { multiaddrs: p.addrs.map((a) => multiaddr(a)) }),
+      ),
+  );
+}
+
+async function low(requests: number): Promise<number[]> {
+  const service = node!.consensus!;
+  const client = Ed25519Signer.fromSeed(new Uint8Array(32).fill(1));
+  const out: number[] = [];
+  for (let i = 1; i <= requests; i++) {
+    const r = signRequest(client, i, encodeKvOperation({ op: 'put', key: `low${i}`, value: 'x' }));
+    const t = performance.now();
+    const a = await service.submit(r);
+    if (!a.ok) throw new Error(`low-load request failed: ${a.code} ${a.message}`);
+    if (i > 10) out.push(performance.now() - t);
+  }
+  return out;
+}
+
+async function saturate(clients: number, perClient: number, seconds: number): Promise<SaturationResult> {
+  const self = node!;
+  const service = self.consensus!;
+  // Signed before the clock starts: a client signs on its own machine.
+  const pools: PbftRequest[][] = [];
+  for (let c = 0; c < clients; c++) {
+    const signer = Ed25519Signer.fromSeed(Uint8Array.from({ length: 32 }, (_, k) => (c * 13 + k + 5) & 0xff));
+    const pool: PbftRequest[] = [];
+    for (let i = 1; i <= perClient; i++) {
+      pool.push(signRequest(signer, i, encodeKvOperation({ op: 'put', key: `c${c}`, value: String(i) })));
+    }
+    pools.push(pool);
+  }
+  const latencies: number[] = [];
+  let committed = 0;
+  let measuring = false;
+  let stop = false;
+  const walBefore = await walStats(self);
+  const client = async (c: number) => {
+    for (const r of pools[c]!) {
+      if (stop) return;
+      const t = performance.now();
+      const a = await service.submit(r);
+      if (!a.ok) throw new Error(`request failed: ${a.code} ${a.message}`);
+      if (measuring) {
+        committed++;
+        latencies.push(performance.now() - t);
+      }
+    }
+  };
+  const running = Promise.all(pools.map((_, c) => client(c)));
+  await new Promise((r) => setTimeout(r, 1000)); // warm-up
+  measuring = true;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  stop = true;
+  await running;
+  const walAfter = await walStats(self);
+  return {
+    committed,
+    elapsed,
+    latencies,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    walMeanSeconds:
+      walAfter.count > walBefore.count ? (walAfter.sum - walBefore.sum) / (walAfter.count - walBefore.count) : 0,
+    batches: service.status()!.lastExecuted,
+    executedRequests,
+  };
+}
+
+export async function walStats(n: BizraNode): Promise<{ sum: number; count: number }> {
+  const m = (await n.metrics.registry.getMetricsAsJSON()).find((x) => x.name === 'bizra_pbft_wal_write_seconds');
+  const values = (m?.values ?? []) as { metricName?: string; value: number }[];
+  return {
+    sum: values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0,
+    count: values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0,
+  };
+}
+
+async function handle(req: BenchRequest): Promise<unknown> {
+  switch (req.kind) {
+    case 'start':
+      return start();
+    case 'introduce':
+      return introduce(req.peers);
+    case 'streams':
+      return node!.consensus!.streams();
+    case 'low':
+      return low(req.requests);
+    case 'saturate':
+      return saturate(req.clients, req.perClient, req.seconds);
+    case 'stop':
+      await node?.stop();
+      node = null;
+      return null;
+  }
+}
+
+port.on('message', ({ id, req }: { id: number; req: BenchRequest }) => {
+  handle(req).then(
+    (value) => port.postMessage({ id, ok: true, value } satisfies BenchMessage),
+    (err: unknown) =>
+      port.postMessage({ id, ok: false, error: (err as Error)?.stack ?? String(err) } satisfies BenchMessage),
+  );
+});

@@ -219,9 +219,26 @@ async function dialEarlier(
   const want = Math.min(degree, i);
   while (targets.size < want) targets.add(Math.floor(rand() * i));
   // A failed dial leaves the node with fewer links, not a failed testnet; if it
-  // has none at all, that is an error worth stopping for.
+  // has none at all, that is an error worth stopping for, after a few tries (a busy
+  // event loop can drop a connection while it is being opened).
+  for (let attempt = 1; ; attempt++) {
+    const failure = await dialTargets(node, nodes, [...targets], first, earlier);
+    if (failure === null || want === 0) return;
+    if (attempt === 3) throw new Error(`node ${i} could not dial any earlier node: ${failure}`);
+    await new Promise((r) => setTimeout(r, 500 * attempt));
+  }
+}
+
+/** Dials every target; null if at least one dial succeeded, else the first failure. */
+async function dialTargets(
+  node: BizraNode,
+  nodes: BizraNode[],
+  targets: number[],
+  first: number,
+  earlier: readonly string[],
+): Promise<unknown> {
   const dials = await Promise.allSettled(
-    [...targets].map(async (t) => {
+    targets.map(async (t) => {
       if (t < first) {
         const there = earlier[t];
         if (there) await node.host.dial(multiaddr(there));
@@ -232,9 +249,7 @@ async function dialEarlier(
     }),
   );
   const failed = dials.filter((d) => d.status === 'rejected');
-  if (want > 0 && failed.length === dials.length) {
-    throw new Error(`node ${i} could not dial any earlier node: ${(failed[0] as PromiseRejectedResult).reason}`);
-  }
+  return failed.length === dials.length && failed.length > 0 ? (failed[0] as PromiseRejectedResult).reason : null;
 }
 
 /** A small seeded PRNG (Mulberry32): reproducible topologies without Math.random. */

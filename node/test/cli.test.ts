@@ -2,70 +2,15 @@
  * The `bizra` command as an operator runs it: real child processes, a temp
  * data dir, signals. Each daemon gets its own free API port.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type Daemon, freePort, run, startDaemon } from './cli-process.ts';
 import { tempDir } from './helpers.ts';
 
-const BIN = fileURLToPath(new URL('../bin/bizra.js', import.meta.url));
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BIZRA_')) env[k] = v;
-  return { ...env, ...extra };
-}
-
-function run(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: cleanEnv(env), timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
-    });
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-interface Daemon {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `bizra start` and resolves once it has logged that it started. */
-async function startDaemon(dataDir: string, apiPort: number): Promise<Daemon> {
-  const args = ['start', '--data-dir', dataDir, '--api-port', String(apiPort), '--p2p-listen', '/ip4/127.0.0.1/tcp/0'];
-  const child = spawn(process.execPath, [BIN, ...args, '--log-format', 'json'], { env: cleanEnv() });
-  let out = '';
-  child.stdout.on('data', (d) => {
-    out += d;
-  });
-  child.stderr.on('data', (d) => {
-    out += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 30_000;
-  while (!out.includes('"msg":"node started"')) {
-    if (child.exitCode !== null) throw new Error(`daemon exited early (${child.exitCode}): ${out}`);
-    if (Date.now() > deadline) throw new Error(`daemon did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return { child, output: () => out, exited };
+/** Starts `bizra start` on loopback with its API on `apiPort`. */
+function startNode(dataDir: string, apiPort: number): Promise<Daemon> {
+  return startDaemon(['--data-dir', dataDir, '--api-port', String(apiPort), '--p2p-listen', '/ip4/127.0.0.1/tcp/0']);
 }
 
 describe('bizra CLI', () => {
@@ -100,7 +45,7 @@ describe('bizra CLI', () => {
     expect(id.publicKey).toMatch(/^[0-9a-f]{64}$/);
 
     const port = await freePort();
-    const first = await startDaemon(dir, port);
+    const first = await startNode(dir, port);
     daemons.push(first);
     const status = await run(['status', '--api-port', String(port), '--json']);
     expect(status.code).toBe(0);
@@ -119,7 +64,7 @@ describe('bizra CLI', () => {
     expect(first.output()).toContain('"msg":"node stopped"');
     expect(existsSync(join(dir, 'bizra.lock'))).toBe(false);
 
-    const second = await startDaemon(dir, port);
+    const second = await startNode(dir, port);
     daemons.push(second);
     const after = JSON.parse((await run(['status', '--api-port', String(port), '--json'])).stdout);
     expect(after.node.peerId).toBe(peerId);
@@ -131,7 +76,7 @@ describe('bizra CLI', () => {
 
   it('refuses a second daemon on a locked data dir', async () => {
     const dir = dataDir();
-    const daemon = await startDaemon(dir, await freePort());
+    const daemon = await startNode(dir, await freePort());
     daemons.push(daemon);
     const second = await run(['start', '--data-dir', dir, '--api-port', String(await freePort())]);
     expect(second.code).toBe(2);
@@ -146,11 +91,11 @@ describe('bizra CLI', () => {
   it('a daemon killed with SIGKILL leaves a stale lock that the next start takes over', async () => {
     const dir = dataDir();
     const port = await freePort();
-    const daemon = await startDaemon(dir, port);
+    const daemon = await startNode(dir, port);
     daemon.child.kill('SIGKILL');
     await daemon.exited;
     expect(existsSync(join(dir, 'bizra.lock'))).toBe(true);
-    const next = await startDaemon(dir, port);
+    const next = await startNode(dir, port);
     daemons.push(next);
     const status = JSON.parse((await run(['status', '--api-port', String(port), '--json'])).stdout);
     expect(status.node.boots).toBe(2);
@@ -284,7 +229,7 @@ describe('bizra CLI', () => {
     expect(lowCheck.stdout).toMatch(/^rejected: R003 IHSAN_BELOW_THRESHOLD/);
 
     const port = await freePort();
-    const daemon = await startDaemon(dir, port);
+    const daemon = await startNode(dir, port);
     daemons.push(daemon);
     const submitted = await run(['pci', 'submit', envFile, '--api-port', String(port)]);
     expect(submitted.code).toBe(0);

@@ -3,64 +3,12 @@
  * it, so that `bizra init --chain-id dev && bizra start` runs a one-node PBFT chain. Real
  * child processes, as an operator runs them; every refusal exits 2 and changes nothing.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readConfigFile } from '../config/file.ts';
+import { type Daemon, freePort, run, startDaemon } from './cli-process.ts';
 import { tempDir } from './helpers.ts';
-
-const BIN = fileURLToPath(new URL('../bin/bizra.js', import.meta.url));
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BIZRA_')) env[k] = v;
-  return env;
-}
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: cleanEnv(), timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
-    });
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-interface Daemon {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-async function startDaemon(args: string[]): Promise<Daemon> {
-  const child = spawn(process.execPath, [BIN, 'start', ...args, '--log-format', 'json'], { env: cleanEnv() });
-  let out = '';
-  child.stdout.on('data', (d) => {
-    out += d;
-  });
-  child.stderr.on('data', (d) => {
-    out += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 30_000;
-  while (!out.includes('"msg":"node started"')) {
-    if (child.exitCode !== null) throw new Error(`daemon exited early (${child.exitCode}): ${out}`);
-    if (Date.now() > deadline) throw new Error(`daemon did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return { child, output: () => out, exited };
-}
 
 describe('bizra init --chain-id', () => {
   const dirs: Array<() => void> = [];

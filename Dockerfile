@@ -17,6 +17,8 @@ WORKDIR /app
 # node-gyp-build picks at install. On another platform add
 # `apt-get install -y python3 make g++` before `npm ci`.
 COPY package.json package-lock.json ./
+# Fixes to dependencies (node/patches/README.md), applied by npm ci's postinstall.
+COPY node/patches ./node/patches
 RUN npm ci --no-audit --no-fund
 
 # Everything the type-check covers (tsconfig.json includes testnet/, scripts/

@@ -162,6 +162,13 @@ export class MembershipView {
   readonly #peers = new Map<string, PeerRecord>();
   /** The latest time the caller has shown us; φ in get()/all() is computed at it by default. */
   #nowMs = Number.NEGATIVE_INFINITY;
+  /**
+   * No peer can change state before this time without a heartbeat (a lower bound: the
+   * earliest φ crossing or DEAD deadline seen at the last full pass, lowered by every
+   * heartbeat since). A tick before it returns at once: a node ticks ten times a second
+   * but a healthy federation needs a pass only every few seconds, and a pass is O(peers).
+   */
+  #nextDueMs = Number.NEGATIVE_INFINITY;
 
   constructor(opts: Partial<MembershipViewOptions>, selfId: string) {
     this.options = resolveMembershipViewOptions(opts);
@@ -197,6 +204,7 @@ export class MembershipView {
       fresh.detector.heartbeat(nowMs);
       this.#maybeActivate(fresh);
       this.#peers.set(peerId, fresh);
+      this.#lowerNextDue(fresh);
       if (fresh.state === PeerState.JOINING) return { accepted: true, newPeer: true };
       return {
         accepted: true,
@@ -246,6 +254,9 @@ export class MembershipView {
     rec.incarnation = incarnation;
     rec.sequence = sequence;
     rec.lastHeartbeatMs = Math.max(rec.lastHeartbeatMs, nowMs);
+    // A heartbeat usually moves the crossing later, but a shorter interval can lower
+    // the mean enough to move it earlier: the bound must follow it down.
+    this.#lowerNextDue(rec);
 
     if (rec.state === from) return { accepted: true };
     return {
@@ -283,15 +294,21 @@ export class MembershipView {
         rec.detector.compensatePause(nowMs, pause);
         if (rec.suspectClockMs !== undefined && rec.suspectClockMs + pause <= nowMs) rec.suspectClockMs += pause;
       }
+      this.#nextDueMs = Number.NEGATIVE_INFINITY;
       return [];
     }
+    if (nowMs < this.#nextDueMs) return [];
 
     const transitions: Transition[] = [];
+    this.#nextDueMs = Number.POSITIVE_INFINITY;
     for (const rec of this.#peers.values()) {
       if (rec.state === PeerState.DEAD) continue;
       const live = rec.state === PeerState.JOINING || rec.state === PeerState.ACTIVE;
       // Most peers are live and well: isAvailable answers them without computing φ.
-      if (live && rec.detector.isAvailable(nowMs)) continue;
+      if (live && rec.detector.isAvailable(nowMs)) {
+        this.#lowerNextDue(rec);
+        continue;
+      }
       const phiNow = rec.detector.phi(nowMs);
       const base = { peerId: rec.peerId, atMs: nowMs, phi: phiNow, sinceLastHeartbeatMs: nowMs - rec.lastHeartbeatMs };
       if (live) {
@@ -305,8 +322,18 @@ export class MembershipView {
         rec.state = PeerState.DEAD;
         this.#clearSuspicion(rec);
       }
+      this.#lowerNextDue(rec);
     }
     return transitions;
+  }
+
+  /** Brings #nextDueMs down to when `rec` could next change state without a heartbeat. */
+  #lowerNextDue(rec: PeerRecord): void {
+    let due: number;
+    if (rec.state === PeerState.JOINING || rec.state === PeerState.ACTIVE) due = rec.detector.availableUntilMs();
+    else if (rec.state === PeerState.SUSPECT) due = rec.suspectClockMs! + this.options.deadAfterMs;
+    else return;
+    if (due < this.#nextDueMs) this.#nextDueMs = due;
   }
 
   /** Forgets a peer; returns whether it was known. */

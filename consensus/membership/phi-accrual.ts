@@ -227,15 +227,24 @@ export class PhiAccrualDetector {
   /** φ(nowMs) < threshold, computed as that, but without φ while nowMs is clearly early. */
   isAvailable(nowMs: number): boolean {
     checkTime(nowMs);
+    if (nowMs < this.availableUntilMs()) return true;
+    return this.phi(nowMs) < this.options.threshold;
+  }
+
+  /**
+   * A time before which φ is certainly below the threshold, if no heartbeat comes
+   * (just under the exact crossing; +Infinity before the first heartbeat, when φ is 0).
+   * Lets a caller that watches many peers sleep until the earliest of these.
+   */
+  availableUntilMs(): number {
     const last = this.#lastHeartbeatMs;
-    if (last === undefined) return 0 < this.options.threshold;
+    if (last === undefined) return 0 < this.options.threshold ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
     if (this.#availableUntilMs === undefined) {
       // A margin of 1e-6 σ below the exact crossing absorbs rounding; past it, φ decides.
       const mean = this.#history.mean + this.options.acceptableHeartbeatPauseMs;
       this.#availableUntilMs = last + mean + (this.#thresholdY - 1e-6) * this.#stdDeviation();
     }
-    if (nowMs < this.#availableUntilMs) return true;
-    return this.phi(nowMs) < this.options.threshold;
+    return this.#availableUntilMs;
   }
 
   /**

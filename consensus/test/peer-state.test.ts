@@ -443,4 +443,97 @@ describe('MembershipView properties', () => {
       { numRuns: 200 },
     );
   });
+
+  it('after every tick no live peer has φ at the threshold and no SUSPECT peer is past dead-after, though most ticks skip the pass', () => {
+    // The view skips its O(peers) pass while no peer can be due; whatever the mix of
+    // heartbeats (regular, bursty, late, restarts) and ticks, the result after a tick
+    // must be what a full pass gives.
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('hb' as const),
+        peer: fc.constantFrom('a', 'b', 'c', 'd'),
+        restart: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+      }),
+      fc.record({ kind: fc.constant('tick' as const), pause: fc.constantFrom(0, 0, 0, 0, 200, 5_000) }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 6000 }), op), { maxLength: 150 }),
+        fc.integer({ min: 1, max: 4 }),
+        (script, activeAfterHeartbeats) => {
+          const v = new MembershipView({ deadAfterMs: 7_000, activeAfterHeartbeats }, SELF);
+          const stamps = new Map<string, [number, number]>();
+          let now = 0;
+          for (const [dt, o] of script) {
+            now += dt;
+            if (o.kind === 'hb') {
+              const [inc, seq] = stamps.get(o.peer) ?? [1, 0];
+              const next: [number, number] = o.restart ? [inc + 1, 1] : [inc, seq + 1];
+              stamps.set(o.peer, next);
+              v.onHeartbeat(o.peer, { incarnation: next[0], sequence: next[1] }, now);
+              continue;
+            }
+            v.tick(now, { localPauseMs: o.pause });
+            if (o.pause > v.options.phi.acceptableHeartbeatPauseMs) continue;
+            for (const p of v.all(now)) {
+              const live = p.state === 'JOINING' || p.state === 'ACTIVE';
+              if (live && p.phi >= v.options.phi.threshold) return false;
+            }
+          }
+          return true;
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  /** The first time φ of `peer` reaches the threshold if no heartbeat comes (bisection). */
+  const crossingOf = (v: MembershipView, peer: string, from: number) => {
+    let lo = from;
+    let hi = from + 60_000;
+    for (let i = 0; i < 60; i++) {
+      const mid = (lo + hi) / 2;
+      if ((v.get(peer, mid)?.phi ?? 0) >= v.options.phi.threshold) hi = mid;
+      else lo = mid;
+    }
+    return hi;
+  };
+
+  it('a heartbeat that moves a crossing earlier is not missed by ticks that skip the pass', () => {
+    // Irregular intervals give a wide σ; one interval near the mean narrows σ so much that
+    // the crossing moves earlier although the heartbeat moved the last-seen time later.
+    const irregular = [0, 100, 3000, 3100, 6000, 6100];
+    const setUp = () => {
+      const v = new MembershipView({}, SELF);
+      irregular.forEach((t, i) => v.onHeartbeat('x', { incarnation: 1, sequence: i + 1 }, t));
+      expect(v.tick(6200)).toEqual([]);
+      return v;
+    };
+    const before = crossingOf(setUp(), 'x', 6100);
+    const earlier = [...Array(60).keys()]
+      .map((i) => 6100 + 50 * (i + 1))
+      .find((t) => {
+        const v = setUp();
+        v.onHeartbeat('x', { incarnation: 1, sequence: 99 }, t);
+        return crossingOf(v, 'x', t) < before - 100;
+      });
+    expect(earlier).toBeDefined();
+    const v = setUp();
+    v.onHeartbeat('x', { incarnation: 1, sequence: 99 }, earlier!);
+    const after = crossingOf(v, 'x', earlier!);
+    expect(v.tick(after + 1).map((t) => t.to)).toEqual(['SUSPECT']);
+    expect(after + 1).toBeLessThan(before);
+  });
+
+  it('a tick at the exact moment a peer crosses the threshold convicts it, after ticks that skipped the pass', () => {
+    const v = new MembershipView({}, SELF);
+    for (let i = 0; i < 10; i++) v.onHeartbeat('x', { incarnation: 1, sequence: i + 1 }, i * 1000);
+    const crossing = crossingOf(v, 'x', 9000);
+    for (let t = 9100; t < crossing; t += 100) expect(v.tick(t)).toEqual([]);
+    const transitions = v.tick(crossing);
+    expect(transitions.map((t) => `${t.peerId}:${t.from}>${t.to}`)).toEqual(['x:ACTIVE>SUSPECT']);
+    // Dead-after counts from the conviction; the skipped passes must not delay it either.
+    expect(v.tick(crossing + v.options.deadAfterMs - 1)).toEqual([]);
+    expect(v.tick(crossing + v.options.deadAfterMs).map((t) => t.to)).toEqual(['DEAD']);
+  });
 });

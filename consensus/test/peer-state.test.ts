@@ -505,7 +505,7 @@ describe('MembershipView properties', () => {
     const irregular = [0, 100, 3000, 3100, 6000, 6100];
     const setUp = () => {
       const v = new MembershipView({}, SELF);
-      irregular.forEach((t, i) => v.onHeartbeat('x', { incarnation: 1, sequence: i + 1 }, t));
+      for (const [i, t] of irregular.entries()) v.onHeartbeat('x', { incarnation: 1, sequence: i + 1 }, t);
       expect(v.tick(6200)).toEqual([]);
       return v;
     };

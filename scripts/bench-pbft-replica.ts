@@ -17,20 +17,24 @@ import { BizraNode } from '../node/node.ts';
 import { Ed25519Signer } from '../protocol/crypto/ed25519.ts';
 import { signRequest } from '../protocol/pbft/sign.ts';
 import type { PbftRequest } from '../protocol/pbft/types.ts';
+import { saturationClient } from './bench-pbft-clients.ts';
 
 export interface ReplicaWorkerData {
   index: number;
   dataDir: string;
   validatorSet: string;
   verifyWorkers: number;
+  batchDelayMs: number;
 }
 
 export type BenchRequest =
   | { kind: 'start' }
   | { kind: 'introduce'; peers: { peerId: string; addrs: string[] }[] }
   | { kind: 'streams' }
+  | { kind: 'counters' }
   | { kind: 'low'; requests: number }
-  | { kind: 'saturate'; clients: number; perClient: number; seconds: number }
+  | { kind: 'sign'; clients: number; perClient: number }
+  | { kind: 'saturate'; seconds: number }
   | { kind: 'stop' };
 
 export interface SaturationResult {
@@ -40,7 +44,7 @@ export interface SaturationResult {
   /** Process CPU seconds (every thread) over the measured window. */
   cpuSeconds: number;
   walMeanSeconds: number;
-  /** Batches and requests this replica executed over the whole run. */
+  /** Batches and requests this replica executed in the measured window. */
   batches: number;
   executedRequests: number;
 }
@@ -51,7 +55,18 @@ const port = parentPort;
 if (port === null) throw new Error('bench-pbft-replica.ts runs only as a worker thread (see scripts/bench-pbft.ts)');
 const data = workerData as ReplicaWorkerData;
 let node: BizraNode | null = null;
-let executedRequests = 0;
+/** Batches and requests executed here, counted only while `counting`. */
+const executed = { counting: false, batches: 0, requests: 0 };
+/** Requests executed here over the whole run. */
+let executedTotal = 0;
+
+/** Ed25519 checks this replica ran and requests it executed so far: their ratio shows every replica checks every request. */
+export interface ReplicaCounters {
+  verifications: number;
+  executed: number;
+  /** CPU seconds of this replica's own thread (its event loop; not its verify workers). */
+  threadCpuSeconds: number;
+}
 
 async function start(): Promise<{ peerId: string; addrs: string[] }> {
   const config = defaultConfig();
@@ -63,6 +78,7 @@ async function start(): Promise<{ peerId: string; addrs: string[] }> {
   config.consensus.validatorSet = data.validatorSet;
   config.consensus.requestTimeoutMs = 60_000;
   config.consensus.verifyWorkers = data.verifyWorkers;
+  config.consensus.batchDelayMs = data.batchDelayMs;
   const { identity } = await initDataDir(data.dataDir);
   const logger = createLogger({ level: 'error', format: 'json', destination: process.stderr });
   node = await BizraNode.create(
@@ -71,7 +87,10 @@ async function start(): Promise<{ peerId: string; addrs: string[] }> {
   );
   await node.start();
   node.consensus!.onCommitted((c) => {
-    executedRequests += c.requests.length;
+    executedTotal += c.requests.length;
+    if (!executed.counting) return;
+    executed.batches++;
+    executed.requests += c.requests.length;
   });
   return { peerId: node.peerId.toString(), addrs: node.host.getMultiaddrs().map((a) => a.toString()) };
 }
@@ -103,19 +122,24 @@ async function low(requests: number): Promise<number[]> {
   return out;
 }
 
-async function saturate(clients: number, perClient: number, seconds: number): Promise<SaturationResult> {
-  const self = node!;
-  const service = self.consensus!;
-  // Signed before the clock starts: a client signs on its own machine.
-  const pools: PbftRequest[][] = [];
+/** Each saturation client's requests, signed by `sign` before the clock starts (a client signs on its own machine). */
+let pools: PbftRequest[][] = [];
+
+function sign(clients: number, perClient: number): void {
+  pools = [];
   for (let c = 0; c < clients; c++) {
-    const signer = Ed25519Signer.fromSeed(Uint8Array.from({ length: 32 }, (_, k) => (c * 13 + k + 5) & 0xff));
+    const signer = saturationClient(c);
     const pool: PbftRequest[] = [];
     for (let i = 1; i <= perClient; i++) {
       pool.push(signRequest(signer, i, encodeKvOperation({ op: 'put', key: `c${c}`, value: String(i) })));
     }
     pools.push(pool);
   }
+}
+
+async function saturate(seconds: number): Promise<SaturationResult> {
+  const self = node!;
+  const service = self.consensus!;
   const latencies: number[] = [];
   let committed = 0;
   let measuring = false;
@@ -136,10 +160,12 @@ async function saturate(clients: number, perClient: number, seconds: number): Pr
   const running = Promise.all(pools.map((_, c) => client(c)));
   await new Promise((r) => setTimeout(r, 1000)); // warm-up
   measuring = true;
+  executed.counting = true;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   measuring = false;
+  executed.counting = false;
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   stop = true;
@@ -152,8 +178,8 @@ async function saturate(clients: number, perClient: number, seconds: number): Pr
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     walMeanSeconds:
       walAfter.count > walBefore.count ? (walAfter.sum - walBefore.sum) / (walAfter.count - walBefore.count) : 0,
-    batches: service.status()!.lastExecuted,
-    executedRequests,
+    batches: executed.batches,
+    executedRequests: executed.requests,
   };
 }
 
@@ -166,6 +192,11 @@ export async function walStats(n: BizraNode): Promise<{ sum: number; count: numb
   };
 }
 
+function threadCpuSeconds(): number {
+  const u = process.threadCpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 async function handle(req: BenchRequest): Promise<unknown> {
   switch (req.kind) {
     case 'start':
@@ -174,10 +205,19 @@ async function handle(req: BenchRequest): Promise<unknown> {
       return introduce(req.peers);
     case 'streams':
       return node!.consensus!.streams();
+    case 'counters':
+      return {
+        verifications: node!.consensus!.verifications,
+        executed: executedTotal,
+        threadCpuSeconds: threadCpuSeconds(),
+      } satisfies ReplicaCounters;
     case 'low':
       return low(req.requests);
+    case 'sign':
+      sign(req.clients, req.perClient);
+      return null;
     case 'saturate':
-      return saturate(req.clients, req.perClient, req.seconds);
+      return saturate(req.seconds);
     case 'stop':
       await node?.stop();
       node = null;

@@ -34,7 +34,14 @@ import { signRequest } from '../protocol/pbft/sign.ts';
 import type { PbftRequest } from '../protocol/pbft/types.ts';
 import { argsOrExitCode, intArg, parseQuietly } from '../testnet/args.ts';
 import { startCluster } from '../testnet/cluster.ts';
-import type { BenchMessage, BenchRequest, ReplicaWorkerData, SaturationResult } from './bench-pbft-replica.ts';
+import { saturationClient } from './bench-pbft-clients.ts';
+import type {
+  BenchMessage,
+  BenchRequest,
+  ReplicaCounters,
+  ReplicaWorkerData,
+  SaturationResult,
+} from './bench-pbft-replica.ts';
 
 interface Args {
   n: string;
@@ -42,6 +49,7 @@ interface Args {
   clients: number;
   low: number;
   batchSize: number;
+  batchDelay: number;
   oneLoop: boolean;
   verifyWorkers: number;
   json: boolean;
@@ -60,6 +68,11 @@ function program(): Command {
     )
     .addOption(
       new Option('--batch-size <b>', 'requests per batch (validator-set param)').argParser(intArg(1, 4096)).default(64),
+    )
+    .addOption(
+      new Option('--batch-delay <ms>', 'consensus.batchDelayMs of every validator (how long a partial batch waits)')
+        .argParser(intArg(0, 1000))
+        .default(defaultPbftOptions.batchDelayMs),
     )
     .addOption(
       new Option('--verify-workers <w>', 'consensus.verifyWorkers of every validator (signature-check threads)')
@@ -104,8 +117,15 @@ interface Row {
   cpuCores: number;
   walP50: number;
   batches: number;
-  /** Requests per executed batch over the whole run. */
+  /** Requests per batch executed in the measured (saturated) window. */
   perBatch: number;
+  /**
+   * Ed25519 checks per executed request, the lowest over the replicas (the saturating
+   * phase): at least 1, since every replica checks every request, plus its share of votes.
+   */
+  verifiesPerRequest: number;
+  /** Each replica's own thread's CPU over the saturating phase, in cores (thread mode only). */
+  threadCores: number[];
 }
 
 async function runOne(n: number, args: Args, limitPerN: number): Promise<Row> {
@@ -121,6 +141,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Row> {
         config.membership.enabled = false;
         config.consensus.requestTimeoutMs = 60_000;
         config.consensus.verifyWorkers = args.verifyWorkers;
+        config.consensus.batchDelayMs = args.batchDelay;
       },
     },
     { logger },
@@ -133,9 +154,26 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Row> {
       await new Promise((r) => setTimeout(r, 50));
     }
     const primary = nodes[0]!.consensus!;
-    let executedRequests = 0;
+    // Batches and requests executed in the measured window only (low load proposes one request a batch).
+    let windowBatches = 0;
+    let windowRequests = 0;
+    let measuring = false;
+    const executedTotal = nodes.map(() => 0);
+    for (const [i, node] of nodes.entries()) {
+      node.consensus!.onCommitted((c) => {
+        executedTotal[i]! += c.requests.length;
+      });
+    }
+    const counters = (): ReplicaCounters[] =>
+      nodes.map((node, i) => ({
+        verifications: node.consensus!.verifications,
+        executed: executedTotal[i]!,
+        threadCpuSeconds: 0,
+      }));
     primary.onCommitted((c) => {
-      executedRequests += c.requests.length;
+      if (!measuring) return;
+      windowBatches++;
+      windowRequests += c.requests.length;
     });
     // Low load: one client, one request at a time.
     const lowClient = Ed25519Signer.fromSeed(new Uint8Array(32).fill(1));
@@ -152,7 +190,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Row> {
     process.stderr.write(`n=${n}: signing ${perClient * args.clients} requests\n`);
     const pools: PbftRequest[][] = [];
     for (let c = 0; c < args.clients; c++) {
-      const signer = Ed25519Signer.fromSeed(Uint8Array.from({ length: 32 }, (_, k) => (c * 13 + k + 5) & 0xff));
+      const signer = saturationClient(c);
       const pool: PbftRequest[] = [];
       for (let i = 1; i <= perClient; i++) {
         pool.push(signRequest(signer, i, encodeKvOperation({ op: 'put', key: `c${c}`, value: String(i) })));
@@ -161,9 +199,9 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Row> {
     }
     const lat: number[] = [];
     let committed = 0;
-    let measuring = false;
     let stop = false;
     const walBefore = await walStats(nodes[0]!);
+    const before = counters();
     const client = async (c: number) => {
       for (const r of pools[c]!) {
         if (stop) return;
@@ -188,7 +226,9 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Row> {
     stop = true;
     await running;
     const walAfter = await walStats(nodes[0]!);
+    const verifiesPerRequest = leastVerifiesPerRequest(before, counters());
     const throughput = committed / elapsed;
+    const threadCores: number[] = [];
     return {
       n,
       limit: limitPerN,
@@ -202,12 +242,23 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Row> {
       cpuCores: (cpu.user + cpu.system) / 1e6 / elapsed,
       walP50:
         walAfter.count > walBefore.count ? (walAfter.sum - walBefore.sum) / (walAfter.count - walBefore.count) : 0,
-      batches: nodes[0]!.consensus!.status()!.lastExecuted,
-      perBatch: executedRequests / Math.max(1, nodes[0]!.consensus!.status()!.lastExecuted),
+      batches: windowBatches,
+      perBatch: windowRequests / Math.max(1, windowBatches),
+      verifiesPerRequest,
+      threadCores,
     };
   } finally {
     await cluster.stop();
   }
+}
+
+/** The fewest Ed25519 checks any replica ran per request it executed between two readings. */
+function leastVerifiesPerRequest(before: readonly ReplicaCounters[], after: readonly ReplicaCounters[]): number {
+  return Math.min(
+    ...after.map(
+      (a, i) => (a.verifications - before[i]!.verifications) / Math.max(1, a.executed - before[i]!.executed),
+    ),
+  );
 }
 
 /** A validator's worker thread and a request/answer channel to it. */
@@ -274,6 +325,7 @@ async function runThreads(n: number, args: Args, limitPerN: number): Promise<Row
           dataDir: join(root, `node-${i}`),
           validatorSet,
           verifyWorkers: args.verifyWorkers,
+          batchDelayMs: args.batchDelay,
         }),
       );
     const peers = await Promise.all(
@@ -289,12 +341,16 @@ async function runThreads(n: number, args: Args, limitPerN: number): Promise<Row
     const low = await primary.request<number[]>({ kind: 'low', requests: args.low });
     const perClient = Math.ceil((limitPerN * 1.5 * args.seconds) / args.clients) + 50;
     process.stderr.write(`n=${n}: signing ${perClient * args.clients} requests\n`);
-    const sat = await primary.request<SaturationResult>({
-      kind: 'saturate',
-      clients: args.clients,
-      perClient,
-      seconds: args.seconds,
-    });
+    await primary.request({ kind: 'sign', clients: args.clients, perClient });
+    const counters = () => Promise.all(threads.map((t) => t.request<ReplicaCounters>({ kind: 'counters' })));
+    const before = await counters();
+    const satStart0 = performance.now();
+    const sat = await primary.request<SaturationResult>({ kind: 'saturate', seconds: args.seconds });
+    const after = await counters();
+    const verifiesPerRequest = leastVerifiesPerRequest(before, after);
+    // Over the saturating phase (its warm-up and drain included), in cores.
+    const satSeconds = (performance.now() - satStart0) / 1000;
+    const threadCores = after.map((a, i) => (a.threadCpuSeconds - before[i]!.threadCpuSeconds) / satSeconds);
     const throughput = sat.committed / sat.elapsed;
     return {
       n,
@@ -310,6 +366,8 @@ async function runThreads(n: number, args: Args, limitPerN: number): Promise<Row
       walP50: sat.walMeanSeconds,
       batches: sat.batches,
       perBatch: sat.executedRequests / Math.max(1, sat.batches),
+      verifiesPerRequest,
+      threadCores,
     };
   } finally {
     await Promise.allSettled(threads.map((t) => t.request({ kind: 'stop' })));
@@ -355,12 +413,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const f = (x: number, d = 1) => x.toFixed(d);
   process.stdout.write(
     [
-      `machine limit = ${cores} cores x ${f(rate, 0)} verifies/s / n; clients at saturation: ${args.clients}; batch size ${args.batchSize}; ${args.oneLoop ? 'all validators in one event loop' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
-      '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch |',
-      '|---|---|---|---|---|---|---|---|---|',
+      `machine limit = ${cores} cores x ${f(rate, 0)} verifies/s / n; clients at saturation: ${args.clients}; batch size ${args.batchSize}, delay ${args.batchDelay} ms; ${args.oneLoop ? 'all validators in one event loop' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
+      '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch | verifies per request (least replica) | CPU of each replica thread (cores) |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows.map(
         (r) =>
-          `| ${r.n} | ${f(r.limit, 0)} | ${f(r.throughput, 0)} | ${f(r.ratio, 2)} | ${f(r.lowP50)} / ${f(r.lowP99)} | ${f(r.satP50)} / ${f(r.satP99)} | ${f(r.cpuCores, 2)} | ${f(r.walP50 * 1000, 2)} | ${f(r.perBatch)} |`,
+          `| ${r.n} | ${f(r.limit, 0)} | ${f(r.throughput, 0)} | ${f(r.ratio, 2)} | ${f(r.lowP50)} / ${f(r.lowP99)} | ${f(r.satP50)} / ${f(r.satP99)} | ${f(r.cpuCores, 2)} | ${f(r.walP50 * 1000, 2)} | ${f(r.perBatch)} | ${f(r.verifiesPerRequest, 2)} | ${r.threadCores.map((c) => f(c, 2)).join(' ')} |`,
       ),
       '',
     ].join('\n'),

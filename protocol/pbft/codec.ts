@@ -10,6 +10,18 @@
  * signed.
  */
 import type { protobuf } from '../codec/schema.ts';
+import {
+  batchBytes,
+  commitCertificateBytes,
+  frameBytes,
+  proposalBytes,
+  requestBodyBytes,
+  requestBytes,
+  voteBodyBytes,
+  voteBytes,
+  wrapAsField,
+} from './normal-case-bytes.ts';
+import { readNormalCaseFrame } from './normal-case-reader.ts';
 import { loadPbftTypes } from './schema.ts';
 import { pbftStructureProblem } from './structure.ts';
 import type {
@@ -150,8 +162,10 @@ export function pbftMessageObject(m: PbftMessage): Obj {
 
 // ---- signed bodies -----------------------------------------------------------------
 
-export const encodeRequestBody = (r: PbftRequest): Uint8Array => finish(T.requestBody.encode(requestBodyObj(r)));
-export const encodeVoteBody = (v: PbftVoteFields): Uint8Array => finish(T.voteBody.encode(voteBodyObj(v)));
+export const encodeRequestBody = (r: PbftRequest): Uint8Array =>
+  requestBodyBytes(r) ?? finish(T.requestBody.encode(requestBodyObj(r)));
+export const encodeVoteBody = (v: PbftVoteFields): Uint8Array =>
+  voteBodyBytes(v) ?? finish(T.voteBody.encode(voteBodyObj(v)));
 export const encodeCheckpointBody = (c: PbftCheckpoint): Uint8Array =>
   finish(T.checkpointBody.encode(checkpointBodyObj(c)));
 export const encodeViewChangeBody = (v: PbftViewChange): Uint8Array =>
@@ -160,7 +174,8 @@ export const encodeNewViewBody = (n: PbftNewView): Uint8Array => finish(T.newVie
 export const encodeReplyBody = (r: PbftReply): Uint8Array => finish(T.replyBody.encode(replyBodyObj(r)));
 export const encodeStatusBody = (s: PbftStatus): Uint8Array => finish(T.statusBody.encode(statusBodyObj(s)));
 /** Canonical PbftBatch bytes: what the batch digest covers. */
-export const encodeBatch = (batch: readonly PbftRequest[]): Uint8Array => finish(T.batch.encode(batchObj(batch)));
+export const encodeBatch = (batch: readonly PbftRequest[]): Uint8Array =>
+  batchBytes(batch) ?? finish(T.batch.encode(batchObj(batch)));
 
 /** Canonical PbftStateSnapshot bytes: what a checkpoint's state digest covers. */
 export function encodeSnapshot(s: PbftStateSnapshot): Uint8Array {
@@ -174,9 +189,40 @@ export function encodeSnapshot(s: PbftStateSnapshot): Uint8Array {
   );
 }
 
-/** Wire bytes of one frame. */
+/** The normal-case members of PbftMessage, assembled from parts encoded once (normal-case-bytes.ts); null for the rest. */
+function assembledFrame(m: PbftMessage): Uint8Array | null {
+  let inner: Uint8Array | null;
+  let field: number;
+  switch (m.type) {
+    case 'request':
+      [field, inner] = [1, requestBytes(m)];
+      break;
+    case 'proposal':
+      [field, inner] = [2, proposalBytes(m.prePrepare, m.batch)];
+      break;
+    case 'prepare':
+      [field, inner] = [3, voteBytes(m)];
+      break;
+    case 'commit':
+      [field, inner] = [4, voteBytes(m)];
+      break;
+    case 'commit-certificate':
+      [field, inner] = [10, commitCertificateBytes(m)];
+      break;
+    default:
+      return null;
+  }
+  return inner === null ? null : wrapAsField(field, inner);
+}
+
+const freshFrame = (m: PbftMessage): Uint8Array => assembledFrame(m) ?? finish(T.message.encode(pbftMessageObject(m)));
+
+/**
+ * Wire bytes of one frame, made once per message object: a proposal is sent to every
+ * peer and written to the WAL as the same bytes.
+ */
 export function encodePbftMessage(m: PbftMessage): Uint8Array {
-  return finish(T.message.encode(pbftMessageObject(m)));
+  return frameBytes(m, freshFrame);
 }
 
 // ---- decoding -------------------------------------------------------------------------
@@ -358,11 +404,15 @@ export function decodePbftMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_PBFT
   if (bytes.length > maxBytes)
     return { ok: false, reason: `PBFT message is ${bytes.length} bytes; at most ${maxBytes}` };
   try {
-    const message = pbftMessageFromObject(T.message.toObject(T.message.decode(bytes), TO_OBJECT) as Obj);
+    // Proposals and votes are read in one pass (normal-case-reader.ts); anything it is
+    // unsure of, and every other kind, goes through protobufjs. Both are checked below.
+    const message =
+      readNormalCaseFrame(bytes) ??
+      pbftMessageFromObject(T.message.toObject(T.message.decode(bytes), TO_OBJECT) as Obj);
     const problem = pbftStructureProblem(message);
     if (problem !== null) return { ok: false, reason: problem };
-    if (!sameBytes(encodePbftMessage(message), bytes))
-      return { ok: false, reason: 'PBFT message is not canonically encoded' };
+    // Not encodePbftMessage: that would keep a second copy of the frame for the object.
+    if (!sameBytes(freshFrame(message), bytes)) return { ok: false, reason: 'PBFT message is not canonically encoded' };
     return { ok: true, message };
   } catch (err) {
     if (err instanceof PbftWireError) return { ok: false, reason: err.message };

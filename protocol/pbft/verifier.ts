@@ -4,9 +4,13 @@
  * at many times (a VIEW-CHANGE re-checked inside every NEW-VIEW):
  * - the signed digest of each message object (a WeakMap: the object is never mutated,
  *   see types.ts), and of each batch array;
- * - valid (public key, digest, signature) triples, bounded, oldest dropped first. A hit
- *   compares the whole triple (it is the map key), so it is exactly as strict as
- *   verifying again. Only valid results are kept, so forged signatures never fill it.
+ * - valid (public key, digest, signature) triples, bounded, oldest dropped first, found
+ *   by their signature and then compared byte for byte on digest and key, so a hit is
+ *   exactly as strict as verifying again. (Keyed by the signature alone, not a string of
+ *   the whole triple: building and hashing a 128-character string for every check showed
+ *   in the profiles of a saturated validator.) Only valid results are kept, so forged
+ *   signatures never fill it. The digest and key kept may be views into a received
+ *   frame, which stays in memory while its entries do (the cache is bounded).
  * One verifier may be shared by every replica of a process: it holds no per-replica state.
  */
 import { Ed25519Verifier } from '../crypto/ed25519.ts';
@@ -22,10 +26,23 @@ export const defaultPbftVerifierOptions: Readonly<PbftVerifierOptions> = Object.
 
 const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** What a valid signature was checked against. */
+interface Checked {
+  readonly digest: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
 export class PbftVerifier {
   readonly #ed = new Ed25519Verifier();
   readonly #digests = new WeakMap<object, Uint8Array>();
-  readonly #valid = new Set<string>();
+  /** Valid signatures by their bytes (latin1), with what they were checked against. */
+  readonly #valid = new Map<string, Checked>();
   readonly #max: number;
   /** Signature checks that ran Ed25519 (cache misses), for benchmarks and tests. */
   verifications = 0;
@@ -75,7 +92,7 @@ export class PbftVerifier {
     } catch {
       return null;
     }
-    if (this.#valid.has(latin1(m.signature) + latin1(digest) + latin1(publicKey))) return null;
+    if (this.#known(latin1(m.signature), digest, publicKey)) return null;
     return { publicKey, digest, signature: m.signature };
   }
 
@@ -86,10 +103,22 @@ export class PbftVerifier {
    */
   remember(m: PbftSignedMessage, publicKey: Uint8Array): void {
     if (this.#max === 0) return;
-    const id = latin1(m.signature) + latin1(this.digest(m)) + latin1(publicKey);
-    if (this.#valid.has(id)) return;
-    if (this.#valid.size >= this.#max) this.#valid.delete(this.#valid.values().next().value as string);
-    this.#valid.add(id);
+    const id = latin1(m.signature);
+    const digest = this.digest(m);
+    if (!this.#known(id, digest, publicKey)) this.#add(id, digest, publicKey);
+  }
+
+  #known(id: string, digest: Uint8Array, publicKey: Uint8Array): boolean {
+    const c = this.#valid.get(id);
+    return c !== undefined && sameBytes(c.digest, digest) && sameBytes(c.publicKey, publicKey);
+  }
+
+  #add(id: string, digest: Uint8Array, publicKey: Uint8Array): void {
+    // One entry per signature: another triple with the same signature bytes replaces it.
+    if (!this.#valid.delete(id) && this.#valid.size >= this.#max) {
+      this.#valid.delete(this.#valid.keys().next().value as string);
+    }
+    this.#valid.set(id, { digest, publicKey });
   }
 
   /** True only if `m.signature` is `publicKey`'s valid signature of `m`. Never throws. */
@@ -101,14 +130,11 @@ export class PbftVerifier {
     } catch {
       return false;
     }
-    const id = this.#max > 0 ? latin1(m.signature) + latin1(digest) + latin1(publicKey) : '';
-    if (this.#max > 0 && this.#valid.has(id)) return true;
+    const id = this.#max > 0 ? latin1(m.signature) : '';
+    if (this.#max > 0 && this.#known(id, digest, publicKey)) return true;
     this.verifications++;
     const ok = this.#ed.verify(publicKey, digest, m.signature);
-    if (ok && this.#max > 0) {
-      if (this.#valid.size >= this.#max) this.#valid.delete(this.#valid.values().next().value as string);
-      this.#valid.add(id);
-    }
+    if (ok && this.#max > 0) this.#add(id, digest, publicKey);
     return ok;
   }
 }

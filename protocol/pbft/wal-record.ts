@@ -7,6 +7,7 @@ import {
   certFrom,
   certObj,
   commitCertObj,
+  encodePbftMessage,
   finish,
   int,
   newViewFrom,
@@ -20,6 +21,7 @@ import {
   stateTransferObj,
   TO_OBJECT,
 } from './codec.ts';
+import { commitCertificateBytes, preparedCertificateBytes, wrapAsField } from './normal-case-bytes.ts';
 import { loadPbftTypes } from './schema.ts';
 import { pbftStructureProblem } from './structure.ts';
 import type {
@@ -72,8 +74,29 @@ function recordObject(r: PbftWalRecord): Obj {
   }
 }
 
+/**
+ * The records of the normal case embed bytes already made: a signed message's frame
+ * (the one sent), a batch's bytes (the ones digested).
+ */
+function assembledRecord(r: PbftWalRecord): Uint8Array | null {
+  switch (r.kind) {
+    case 'signed':
+      return wrapAsField(2, encodePbftMessage(r.message));
+    case 'prepared': {
+      const c = preparedCertificateBytes(r.cert);
+      return c === null ? null : wrapAsField(3, c);
+    }
+    case 'executed': {
+      const c = commitCertificateBytes(r.cert);
+      return c === null ? null : wrapAsField(4, c);
+    }
+    default:
+      return null;
+  }
+}
+
 export function encodeWalRecord(r: PbftWalRecord): Uint8Array {
-  return finish(T.walRecord.encode(recordObject(r)));
+  return assembledRecord(r) ?? finish(T.walRecord.encode(recordObject(r)));
 }
 
 /** Reads a record written by encodeWalRecord; throws PbftWireError for anything else. */

@@ -1,0 +1,197 @@
+/**
+ * The state of one PBFT replica and the helpers every part of it uses (persist, send,
+ * sign, the log's slots). The protocol is in the replica-*.ts modules, as functions of
+ * this state; PbftReplica (replica.ts) owns one and is the only way in from outside.
+ */
+import type { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
+import { signPbft, type Unsigned } from '../../protocol/pbft/sign.ts';
+import type {
+  PbftCheckpoint,
+  PbftCommit,
+  PbftCommitCertificate,
+  PbftMessage,
+  PbftNewView,
+  PbftPrePrepare,
+  PbftPrepare,
+  PbftPreparedCertificate,
+  PbftReply,
+  PbftRequest,
+  PbftSignedMessage,
+  PbftViewChange,
+} from '../../protocol/pbft/types.ts';
+import { PbftVerifier } from '../../protocol/pbft/verifier.ts';
+import type { PbftWalRecord } from '../../protocol/pbft/wal-record.ts';
+import type { PbftApp } from './app.ts';
+import { type PbftOptions, resolvePbftOptions } from './options.ts';
+import { emptyOutput, type PbftOutput } from './output.ts';
+import { primaryOf, sameDigest } from './quorum.ts';
+import type { PbftReplicaConfig, PbftReplicaModules } from './replica.ts';
+import { type PbftValidatorSet, validatorSet } from './validators.ts';
+
+/** One sequence number's part of the log. */
+export interface Slot {
+  readonly seq: number;
+  /** This view's PRE-PREPARE and its batch. */
+  prePrepare: PbftPrePrepare | null;
+  batch: readonly PbftRequest[] | null;
+  /** This view's votes, by replica. */
+  prepares: Map<number, PbftPrepare>;
+  commits: Map<number, PbftCommit>;
+  /** Prepared in this view (its COMMIT is sent). */
+  prepared: boolean;
+  /** The highest-view prepared certificate: what a VIEW-CHANGE carries. */
+  cert: PbftPreparedCertificate | null;
+  /** Set once committed: locally, or by a commit certificate from a peer. */
+  committed: PbftCommitCertificate | null;
+}
+
+export interface ClientEntry {
+  readonly client: Uint8Array;
+  readonly timestamp: number;
+  readonly result: Uint8Array;
+  /** The signed REPLY, re-sent on retransmission (re-signed when the view moved). */
+  reply: PbftReply | null;
+}
+
+export interface Pending {
+  readonly request: PbftRequest;
+  readonly key: string;
+}
+
+export const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
+export const requestKey = (r: PbftRequest): string => `${hex(r.client)}:${r.timestamp}`;
+
+export type PbftVoteLike = PbftPrepare | PbftCommit;
+
+export class ReplicaCore {
+  readonly id: number;
+  readonly validators: PbftValidatorSet;
+  readonly opts: PbftOptions;
+  readonly signer: Ed25519Signer;
+  readonly app: PbftApp;
+  readonly verifier: PbftVerifier;
+  view = 0;
+  active = true;
+  /** Low watermark: the stable checkpoint. */
+  h = 0;
+  stableProof: readonly PbftCheckpoint[] = [];
+  stableSnapshot: Uint8Array | null = null;
+  lastExec = 0;
+  /** The primary's next sequence number. */
+  nextSeq = 1;
+  readonly slots = new Map<number, Slot>();
+  readonly clients = new Map<string, ClientEntry>();
+  /** Requests known and not yet executed, in arrival order. */
+  readonly pending = new Map<string, Pending>();
+  /** The primary's requests waiting for a batch (keys of pending), and those already proposed in this view. */
+  queue: string[] = [];
+  readonly proposed = new Set<string>();
+  /** CHECKPOINTs above h, by sequence then replica. */
+  readonly checkpoints = new Map<number, Map<number, PbftCheckpoint>>();
+  /** This replica's checkpoints: state digest and snapshot bytes, by sequence. */
+  readonly ownCheckpoints = new Map<number, { digest: Uint8Array; snapshot: Uint8Array }>();
+  /** Each replica's latest VIEW-CHANGE. */
+  readonly viewChanges = new Map<number, PbftViewChange>();
+  myViewChange: PbftViewChange | null = null;
+  newView: PbftNewView | null = null;
+  /** Votes this replica signed, `${type}:${view}:${seq}`: never sign a different one. */
+  readonly signed = new Map<string, PbftPrePrepare | PbftPrepare | PbftCommit>();
+  /** Consecutive view changes without progress: the timeout is base * 2^attempts. */
+  attempts = 0;
+  viewChangeDeadline: number | null = null;
+  batchDeadline: number | null = null;
+  /** Each peer's lastExecuted in its previous STATUS: unchanged means it is stuck. */
+  readonly peerExecuted = new Map<number, number>();
+  /** The highest checkpoint known to be stable somewhere, and when this replica last asked for it. */
+  knownStable = 0;
+  fetchAskedAt = Number.NEGATIVE_INFINITY;
+  now = 0;
+  out: PbftOutput = emptyOutput();
+  /** True while recover() re-executes the log: nothing is sent, persisted or reported. */
+  replaying = false;
+
+  constructor(config: PbftReplicaConfig, opts: Partial<PbftOptions>, modules: PbftReplicaModules) {
+    this.validators = validatorSet(config.validators);
+    if (!Number.isSafeInteger(config.id) || config.id < 0 || config.id >= this.validators.n) {
+      throw new RangeError(`replica id ${config.id} is not an index of the ${this.validators.n} validators`);
+    }
+    if (!sameDigest(modules.signer.publicKey, this.validators.keys[config.id]!)) {
+      throw new RangeError(`the signer's key is not validator ${config.id}'s`);
+    }
+    this.id = config.id;
+    this.opts = resolvePbftOptions(opts);
+    this.signer = modules.signer;
+    this.app = modules.app;
+    this.verifier = modules.verifier ?? new PbftVerifier();
+  }
+
+  get primary(): number {
+    return primaryOf(this.view, this.validators.n);
+  }
+
+  get isPrimary(): boolean {
+    return this.primary === this.id;
+  }
+
+  // ---- output helpers ------------------------------------------------------------------
+
+  persist(r: PbftWalRecord): void {
+    if (!this.replaying) this.out.persist.push(r);
+  }
+
+  send(to: number | 'all', message: PbftMessage): void {
+    if (!this.replaying) this.out.send.push({ to, message });
+  }
+
+  sign<M extends PbftSignedMessage>(unsigned: Unsigned<M>): M {
+    return signPbft<M>(unsigned, this.signer);
+  }
+
+  /**
+   * Signs a vote unless this replica signed a different one for the same (type, view,
+   * seq): then null. Returns the earlier vote if it is the same one.
+   */
+  signVote<M extends PbftPrePrepare | PbftPrepare | PbftCommit>(
+    type: M['type'],
+    view: number,
+    seq: number,
+    digest: Uint8Array,
+  ): M | null {
+    const key = `${type}:${view}:${seq}`;
+    const earlier = this.signed.get(key);
+    if (earlier !== undefined) {
+      if (sameDigest(earlier.digest, digest)) return earlier as M;
+      this.out.events.push({ kind: 'refused-conflicting-vote', what: key });
+      return null;
+    }
+    const vote = this.sign<M>({ type, view, seq, digest, replica: this.id } as Unsigned<M>);
+    this.signed.set(key, vote);
+    return vote;
+  }
+
+  slot(seq: number): Slot {
+    let s = this.slots.get(seq);
+    if (s === undefined) {
+      s = {
+        seq,
+        prePrepare: null,
+        batch: null,
+        prepares: new Map(),
+        commits: new Map(),
+        prepared: false,
+        cert: null,
+        committed: null,
+      };
+      this.slots.set(seq, s);
+    }
+    return s;
+  }
+
+  inWindow(seq: number): boolean {
+    return seq > this.h && seq <= this.h + this.opts.logWindow;
+  }
+
+  timeoutMs(): number {
+    return Math.min(this.opts.viewChangeTimeoutMs * 2 ** this.attempts, this.opts.maxViewChangeTimeoutMs);
+  }
+}

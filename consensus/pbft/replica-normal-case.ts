@@ -1,0 +1,305 @@
+/**
+ * Requests, batches and the normal case: REQUEST -> PRE-PREPARE (a batch) -> PREPARE -> COMMIT -> execution in sequence order -> REPLY.
+ * Functions of the replica's state (replica-core.ts); PbftReplica (replica.ts) calls them.
+ */
+import { encodeSnapshot } from '../../protocol/pbft/codec.ts';
+import type {
+  PbftCommit,
+  PbftCommitCertificate,
+  PbftPrePrepare,
+  PbftPrepare,
+  PbftProposal,
+  PbftReply,
+  PbftRequest,
+} from '../../protocol/pbft/types.ts';
+import { ACCEPTED, type PbftOutcome, reject } from './output.ts';
+import { isCommittedLocal, isPrepared, matchingVoters, sameDigest } from './quorum.ts';
+import { takeCheckpoint } from './replica-checkpoints.ts';
+import { type ClientEntry, hex, type PbftVoteLike, type ReplicaCore, requestKey, type Slot } from './replica-core.ts';
+import { armViewChangeTimer, cancelViewChangeTimer } from './replica-view-change.ts';
+import { checkBatch, checkReplicaSignature } from './validate.ts';
+
+export function onRequest(core: ReplicaCore, r: PbftRequest): PbftOutcome {
+  if (!core.verifier.verify(r, r.client)) return reject('bad-signature', 'the client signature does not verify');
+  const entry = core.clients.get(hex(r.client));
+  if (entry !== undefined && r.timestamp < entry.timestamp) {
+    return reject('stale-request', `timestamp ${r.timestamp} is below the last executed ${entry.timestamp}`);
+  }
+  if (entry !== undefined && r.timestamp === entry.timestamp) {
+    // A retransmission of what already executed: the same result again.
+    resendReply(core, entry);
+    return ACCEPTED;
+  }
+  const key = requestKey(r);
+  if (core.pending.has(key)) {
+    if (core.active && !core.isPrimary) core.send(core.primary, r);
+    return core.isPrimary ? reject('duplicate', 'the request is already pending') : ACCEPTED;
+  }
+  if (core.pending.size >= core.opts.maxPendingRequests) {
+    return reject('overloaded', `${core.pending.size} requests are pending`);
+  }
+  core.pending.set(key, { request: r, key });
+  if (core.active && core.isPrimary) {
+    core.queue.push(key);
+    propose(core, false);
+  } else {
+    if (core.active) core.send(core.primary, r);
+    armViewChangeTimer(core);
+  }
+  return ACCEPTED;
+}
+
+/** Outputs the REPLY to `entry` in the current view; it is signed only if the shell reads it. */
+export function resendReply(core: ReplicaCore, entry: ClientEntry): void {
+  if (core.replaying) return;
+  const view = core.view;
+  core.out.replies.push({
+    client: entry.client,
+    timestamp: entry.timestamp,
+    get message(): PbftReply {
+      return replyIn(core, entry, view);
+    },
+  });
+}
+
+/** The signed REPLY to `entry` in `view`, signed once and kept (re-signed when the view moved). */
+export function replyIn(core: ReplicaCore, entry: ClientEntry, view: number): PbftReply {
+  if (entry.reply === null || entry.reply.view !== view) {
+    entry.reply = core.sign<PbftReply>({
+      type: 'reply',
+      view,
+      timestamp: entry.timestamp,
+      client: entry.client,
+      replica: core.id,
+      result: entry.result,
+    });
+  }
+  return entry.reply;
+}
+
+/** The primary cuts batches: full ones at once, a partial one when forced (its delay ran out). */
+export function propose(core: ReplicaCore, force: boolean): void {
+  if (!core.active || !core.isPrimary) return;
+  core.queue = core.queue.filter((k) => core.pending.has(k) && !core.proposed.has(k));
+  while (core.queue.length > 0 && core.nextSeq <= core.h + core.opts.logWindow) {
+    const full = core.queue.length >= core.opts.batchSize;
+    if (!full && !force && core.opts.batchDelayMs > 0) break;
+    const keys = core.queue.splice(0, core.opts.batchSize);
+    const batch = keys.map((k) => core.pending.get(k)!.request);
+    const seq = core.nextSeq;
+    const pp = core.signVote<PbftPrePrepare>('pre-prepare', core.view, seq, core.verifier.batchDigest(batch));
+    if (pp === null) {
+      // This replica proposed something else at `seq` before a crash: skip the number
+      // (the earlier proposal still stands) and try the next.
+      core.nextSeq++;
+      core.queue.unshift(...keys);
+      continue;
+    }
+    core.nextSeq++;
+    for (const k of keys) core.proposed.add(k);
+    const slot = core.slot(seq);
+    slot.prePrepare = pp;
+    slot.batch = batch;
+    const proposal: PbftProposal = { type: 'proposal', prePrepare: pp, batch };
+    core.persist({ kind: 'signed', message: proposal });
+    core.send('all', proposal);
+    checkPrepared(core, slot);
+  }
+  if (core.queue.length > 0 && core.nextSeq <= core.h + core.opts.logWindow) {
+    if (core.batchDeadline === null) {
+      core.batchDeadline = core.now + core.opts.batchDelayMs;
+      core.out.timers.push({ timer: 'batch', atMs: core.batchDeadline });
+    }
+  } else if (core.batchDeadline !== null) {
+    core.batchDeadline = null;
+    core.out.timers.push({ timer: 'batch', atMs: null });
+  }
+}
+
+export function onProposal(core: ReplicaCore, p: PbftProposal): PbftOutcome {
+  const pp = p.prePrepare;
+  if (pp.view !== core.view)
+    return reject('wrong-view', `pre-prepare for view ${pp.view}; this replica is in ${core.view}`);
+  if (!core.active) return reject('view-changing', `waiting for the NEW-VIEW of view ${core.view}`);
+  if (pp.replica !== core.primary) {
+    return reject(
+      'not-primary',
+      `pre-prepare from replica ${pp.replica}; the primary of view ${pp.view} is ${core.primary}`,
+    );
+  }
+  if (pp.replica === core.id) return reject('self', 'a pre-prepare of this replica');
+  if (!core.inWindow(pp.seq)) {
+    return reject('outside-watermarks', `sequence ${pp.seq} is outside (${core.h}, ${core.h + core.opts.logWindow}]`);
+  }
+  const sig = checkReplicaSignature(pp, core.validators, core.verifier);
+  if (sig !== null) return reject(sig.reason, sig.detail);
+  const held = core.slots.get(pp.seq)?.prePrepare;
+  if (held != null) {
+    return sameDigest(held.digest, pp.digest)
+      ? reject('duplicate', `pre-prepare for ${pp.seq} already held`)
+      : reject('conflicting-pre-prepare', `the primary already proposed another batch at ${pp.seq} in view ${pp.view}`);
+  }
+  if (p.batch.length > core.opts.batchSize) {
+    return reject('oversized-batch', `${p.batch.length} requests; at most ${core.opts.batchSize}`);
+  }
+  if (!sameDigest(core.verifier.batchDigest(p.batch), pp.digest)) {
+    return reject('wrong-digest', 'the batch does not match the pre-prepare digest');
+  }
+  const bad = checkBatch(p.batch, core.verifier);
+  if (bad !== null) return reject(bad.reason, bad.detail);
+  acceptPrePrepare(core, pp, p.batch);
+  return ACCEPTED;
+}
+
+/** Logs a PRE-PREPARE (normal case or NEW-VIEW) and, as a backup, sends its PREPARE. */
+export function acceptPrePrepare(core: ReplicaCore, pp: PbftPrePrepare, batch: readonly PbftRequest[]): void {
+  const slot = core.slot(pp.seq);
+  slot.prePrepare = pp;
+  slot.batch = batch;
+  if (core.isPrimary) {
+    for (const r of batch) core.proposed.add(requestKey(r));
+  } else {
+    const prepare = core.signVote<PbftPrepare>('prepare', pp.view, pp.seq, pp.digest);
+    if (prepare !== null) {
+      slot.prepares.set(core.id, prepare);
+      core.persist({ kind: 'signed', message: prepare });
+      core.send('all', prepare);
+    }
+    // A request in a proposal that then stalls must still make this backup suspect the primary.
+    if (pp.seq > core.lastExec) trackBatch(core, batch);
+  }
+  checkPrepared(core, slot);
+}
+
+/** Adds a batch's unexecuted requests to the pending set, arming the view-change timer. */
+export function trackBatch(core: ReplicaCore, batch: readonly PbftRequest[]): void {
+  let added = false;
+  for (const r of batch) {
+    const entry = core.clients.get(hex(r.client));
+    if (entry !== undefined && r.timestamp <= entry.timestamp) continue;
+    const key = requestKey(r);
+    if (core.pending.has(key) || core.pending.size >= core.opts.maxPendingRequests) continue;
+    core.pending.set(key, { request: r, key });
+    added = true;
+  }
+  if (added || core.pending.size > 0) armViewChangeTimer(core);
+}
+
+export function onVote(core: ReplicaCore, v: PbftPrepare | PbftCommit): PbftOutcome {
+  if (v.view !== core.view)
+    return reject('wrong-view', `${v.type} for view ${v.view}; this replica is in ${core.view}`);
+  if (!core.active) return reject('view-changing', `waiting for the NEW-VIEW of view ${core.view}`);
+  if (!core.inWindow(v.seq)) {
+    return reject('outside-watermarks', `sequence ${v.seq} is outside (${core.h}, ${core.h + core.opts.logWindow}]`);
+  }
+  if (v.replica >= core.validators.n) return reject('unknown-replica', `replica ${v.replica} is not a validator`);
+  if (v.replica === core.id) return reject('self', `a ${v.type} of this replica`);
+  if (v.type === 'prepare' && v.replica === core.primary) {
+    return reject('from-primary', 'the primary does not prepare: its pre-prepare stands for it');
+  }
+  const sig = checkReplicaSignature(v, core.validators, core.verifier);
+  if (sig !== null) return reject(sig.reason, sig.detail);
+  const slot = core.slots.get(v.seq);
+  const votes: Map<number, PbftVoteLike> | undefined = v.type === 'prepare' ? slot?.prepares : slot?.commits;
+  const held = votes?.get(v.replica);
+  if (held !== undefined) {
+    return sameDigest(held.digest, v.digest)
+      ? reject('duplicate', `${v.type} of replica ${v.replica} for ${v.seq} already held`)
+      : reject('conflicting-vote', `replica ${v.replica} sent another ${v.type} for ${v.seq} in view ${v.view}`);
+  }
+  const s = slot ?? core.slot(v.seq);
+  if (v.type === 'prepare') {
+    s.prepares.set(v.replica, v);
+    checkPrepared(core, s);
+  } else {
+    s.commits.set(v.replica, v);
+    checkCommitted(core, s);
+  }
+  return ACCEPTED;
+}
+
+export function checkPrepared(core: ReplicaCore, slot: Slot): void {
+  if (slot.prepared || slot.prePrepare === null || slot.batch === null) return;
+  if (!isPrepared(slot.prePrepare, slot.prepares.values(), core.validators.n)) return;
+  const pp = slot.prePrepare;
+  const voters = [...matchingVoters(slot.prepares.values(), pp.view, pp.seq, pp.digest, pp.replica)].sort(
+    (a, b) => a - b,
+  );
+  const prepares = voters.slice(0, core.validators.quorum - 1).map((r) => slot.prepares.get(r)!);
+  const commit = core.signVote<PbftCommit>('commit', pp.view, pp.seq, pp.digest);
+  if (commit === null) return;
+  slot.prepared = true;
+  slot.cert = { prePrepare: pp, batch: slot.batch, prepares };
+  // The certificate first: a VIEW-CHANGE after a crash must still carry it.
+  core.persist({ kind: 'prepared', cert: slot.cert });
+  core.persist({ kind: 'signed', message: commit });
+  slot.commits.set(core.id, commit);
+  core.send('all', commit);
+  checkCommitted(core, slot);
+}
+
+export function checkCommitted(core: ReplicaCore, slot: Slot): void {
+  if (slot.committed !== null || !slot.prepared || slot.prePrepare === null || slot.batch === null) return;
+  if (!isCommittedLocal(slot.prePrepare, slot.prepares.values(), slot.commits.values(), core.validators.n)) return;
+  const pp = slot.prePrepare;
+  const voters = [...matchingVoters(slot.commits.values(), pp.view, pp.seq, pp.digest)].sort((a, b) => a - b);
+  slot.committed = {
+    type: 'commit-certificate',
+    batch: slot.batch,
+    commits: voters.slice(0, core.validators.quorum).map((r) => slot.commits.get(r)!),
+  };
+  executeReady(core);
+}
+
+export function executeReady(core: ReplicaCore): void {
+  for (;;) {
+    const slot = core.slots.get(core.lastExec + 1);
+    if (slot?.committed == null) return;
+    execute(core, slot.seq, slot.committed);
+  }
+}
+
+export function execute(core: ReplicaCore, seq: number, cert: PbftCommitCertificate): void {
+  const run: PbftRequest[] = [];
+  const newest = new Map<string, number>();
+  for (const r of cert.batch) {
+    const id = hex(r.client);
+    const last = newest.get(id) ?? core.clients.get(id)?.timestamp ?? 0;
+    if (r.timestamp <= last) continue; // exactly once, and never an older request after a newer one
+    newest.set(id, r.timestamp);
+    run.push(r);
+  }
+  const results = core.app.apply(run);
+  if (results.length !== run.length) {
+    throw new Error(`the application returned ${results.length} results for ${run.length} requests`);
+  }
+  const vote = cert.commits[0]!;
+  core.persist({ kind: 'executed', cert });
+  run.forEach((r, i) => {
+    const entry: ClientEntry = { client: r.client, timestamp: r.timestamp, result: results[i]!, reply: null };
+    core.clients.set(hex(r.client), entry);
+    if (!core.replaying) resendReply(core, entry);
+  });
+  if (!core.replaying) {
+    core.out.committed.push({ seq, view: vote.view, digest: vote.digest, requests: run, results });
+  }
+  core.lastExec = seq;
+  for (const r of cert.batch) {
+    const key = requestKey(r);
+    core.pending.delete(key);
+    core.proposed.delete(key);
+  }
+  if (core.active && run.length > 0) core.attempts = 0;
+  if (!core.replaying && core.active) {
+    if (core.pending.size === 0) cancelViewChangeTimer(core);
+    else armViewChangeTimer(core, true);
+  }
+  if (seq % core.opts.checkpointInterval === 0) takeCheckpoint(core, seq);
+}
+
+export function snapshotBytes(core: ReplicaCore): Uint8Array {
+  const clients = [...core.clients.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, e]) => ({ client: e.client, timestamp: e.timestamp, result: e.result }));
+  return encodeSnapshot({ appState: core.app.snapshot(), clients });
+}

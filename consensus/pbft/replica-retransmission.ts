@@ -1,0 +1,145 @@
+/**
+ * STATUS messages and what peers send back to a replica that lost something: the NEW-VIEW, VIEW-CHANGEs, commit certificates of executed batches, lost votes, and a state transfer (the stable checkpoint's snapshot and proof) to one below the stable checkpoint.
+ * Functions of the replica's state (replica-core.ts); PbftReplica (replica.ts) calls them.
+ */
+import { decodeSnapshot } from '../../protocol/pbft/codec.ts';
+import { stateDigest } from '../../protocol/pbft/sign.ts';
+import type { PbftCommitCertificate, PbftStateTransfer, PbftStatus } from '../../protocol/pbft/types.ts';
+import { ACCEPTED, type PbftOutcome, reject } from './output.ts';
+import { sameDigest } from './quorum.ts';
+import { makeStable } from './replica-checkpoints.ts';
+import { hex, type ReplicaCore } from './replica-core.ts';
+import { executeReady } from './replica-normal-case.ts';
+import { cancelViewChangeTimer } from './replica-view-change.ts';
+import { checkCheckpointProof, checkCommitCertificate, checkReplicaSignature, type Problem } from './validate.ts';
+
+export function broadcastStatus(core: ReplicaCore): void {
+  const status = core.sign<PbftStatus>({
+    type: 'status',
+    view: core.view,
+    active: core.active,
+    lastExecuted: core.lastExec,
+    stableCheckpoint: core.h,
+    replica: core.id,
+  });
+  core.send('all', status);
+  core.out.timers.push({ timer: 'status', atMs: core.now + core.opts.statusIntervalMs });
+}
+
+export function onStatus(core: ReplicaCore, s: PbftStatus): PbftOutcome {
+  if (s.replica >= core.validators.n) return reject('unknown-replica', `replica ${s.replica} is not a validator`);
+  if (s.replica === core.id) return reject('self', 'a status of this replica');
+  const sig = checkReplicaSignature(s, core.validators, core.verifier);
+  if (sig !== null) return reject(sig.reason, sig.detail);
+  const to = s.replica;
+  const stuck = core.peerExecuted.get(to) === s.lastExecuted;
+  core.peerExecuted.set(to, s.lastExecuted);
+  // Views: a replica left in an older view, or still waiting in ours, gets the NEW-VIEW;
+  // one below us while we wait gets our VIEW-CHANGE (its f+1 rule, the new primary's quorum).
+  if (core.active && core.newView !== null && (s.view < core.view || (s.view === core.view && !s.active))) {
+    core.send(to, core.newView);
+  }
+  if (!core.active && core.myViewChange !== null && !(s.view === core.view && s.active) && s.view <= core.view) {
+    core.send(to, core.myViewChange);
+  }
+  const behind = s.lastExecuted < core.h;
+  if (behind && core.stableSnapshot !== null) {
+    core.send(to, { type: 'state-transfer', proof: core.stableProof, snapshot: core.stableSnapshot });
+  }
+  if (!stuck && !behind) return ACCEPTED;
+  // Lost CHECKPOINTs: without them its low watermark stays put and its window shuts.
+  if (s.stableCheckpoint < core.h) for (const cp of core.stableProof) core.send(to, cp);
+  for (const [seq, bySender] of core.checkpoints) {
+    const own = bySender.get(core.id);
+    if (seq > s.stableCheckpoint && own !== undefined) core.send(to, own);
+  }
+  let budget = core.opts.maxRetransmit;
+  for (let seq = Math.max(s.lastExecuted, core.h) + 1; seq <= core.lastExec && budget > 0; seq++) {
+    const committed = core.slots.get(seq)?.committed;
+    if (committed == null) break;
+    core.send(to, committed);
+    budget--;
+  }
+  if (!(core.active && s.active && s.view === core.view)) return ACCEPTED;
+  // Lost votes of sequence numbers still in progress here.
+  const top = core.h + core.opts.logWindow;
+  for (let seq = Math.max(s.lastExecuted, core.lastExec) + 1; seq <= top && budget > 0; seq++) {
+    const slot = core.slots.get(seq);
+    if (slot === undefined) continue;
+    if (core.isPrimary && slot.prePrepare !== null && slot.batch !== null) {
+      core.send(to, { type: 'proposal', prePrepare: slot.prePrepare, batch: slot.batch });
+      budget--;
+    }
+    const prepare = slot.prepares.get(core.id);
+    if (prepare !== undefined) {
+      core.send(to, prepare);
+      budget--;
+    }
+    const commit = slot.commits.get(core.id);
+    if (commit !== undefined) {
+      core.send(to, commit);
+      budget--;
+    }
+  }
+  return ACCEPTED;
+}
+
+export function onCommitCertificate(core: ReplicaCore, c: PbftCommitCertificate): PbftOutcome {
+  const first = c.commits[0];
+  if (first === undefined) return reject('bad-commit-certificate', 'no commits');
+  if (first.seq <= core.lastExec) return reject('not-needed', `sequence ${first.seq} is already executed`);
+  if (!core.inWindow(first.seq)) {
+    return reject(
+      'outside-watermarks',
+      `sequence ${first.seq} is outside (${core.h}, ${core.h + core.opts.logWindow}]`,
+    );
+  }
+  if (core.slots.get(first.seq)?.committed != null)
+    return reject('duplicate', `sequence ${first.seq} is committed here`);
+  const bad = checkCommitCertificate(c, core.validators, core.verifier);
+  if (bad !== null) return reject(bad.reason, bad.detail);
+  core.slot(first.seq).committed = c;
+  executeReady(core);
+  return ACCEPTED;
+}
+
+export function onStateTransfer(core: ReplicaCore, t: PbftStateTransfer): PbftOutcome {
+  const seq = t.proof[0]?.seq ?? 0;
+  if (seq === 0) return reject('bad-checkpoint-proof', 'a state transfer needs a checkpoint proof');
+  if (seq <= core.lastExec) return reject('not-needed', `checkpoint ${seq} is not above the executed ${core.lastExec}`);
+  const digest = checkCheckpointProof(t.proof, seq, core.validators, core.verifier);
+  if (!(digest instanceof Uint8Array)) return reject(digest.reason, digest.detail);
+  if (!sameDigest(stateDigest(t.snapshot), digest)) {
+    return reject('wrong-state-digest', `the snapshot is not the state the proof for ${seq} names`);
+  }
+  const problem = restore(core, t.snapshot);
+  if (problem !== null) return reject(problem.reason, problem.detail);
+  core.lastExec = seq;
+  core.ownCheckpoints.set(seq, { digest, snapshot: t.snapshot });
+  if (seq > core.knownStable) core.knownStable = seq;
+  for (const [key, p] of core.pending) {
+    const entry = core.clients.get(hex(p.request.client));
+    if (entry !== undefined && p.request.timestamp <= entry.timestamp) core.pending.delete(key);
+  }
+  if (core.pending.size === 0 && core.active) cancelViewChangeTimer(core);
+  if (!core.replaying) core.out.events.push({ kind: 'state-transferred', seq });
+  if (seq > core.h) makeStable(core, seq, t.proof, t.snapshot);
+  executeReady(core);
+  return ACCEPTED;
+}
+
+/** Replaces the application state and client table with a snapshot's, or changes nothing. */
+export function restore(core: ReplicaCore, snapshot: Uint8Array): Problem | null {
+  let decoded: ReturnType<typeof decodeSnapshot>;
+  try {
+    decoded = decodeSnapshot(snapshot);
+    core.app.restore(decoded.appState);
+  } catch (err) {
+    return { reason: 'bad-snapshot', detail: (err as Error).message };
+  }
+  core.clients.clear();
+  for (const c of decoded.clients) {
+    core.clients.set(hex(c.client), { client: c.client, timestamp: c.timestamp, result: c.result, reply: null });
+  }
+  return null;
+}

@@ -1,0 +1,220 @@
+/**
+ * View change: a backup whose pending request does not execute in time sends a VIEW-CHANGE; the new primary's NEW-VIEW re-issues what may have committed.
+ * Functions of the replica's state (replica-core.ts); PbftReplica (replica.ts) calls them.
+ */
+import type { PbftNewView, PbftPrePrepare, PbftViewChange } from '../../protocol/pbft/types.ts';
+import { type NewViewPlan, planNewView } from './new-view.ts';
+import { ACCEPTED, type PbftOutcome, reject } from './output.ts';
+import { primaryOf, sameDigest } from './quorum.ts';
+import { askForState, makeStable } from './replica-checkpoints.ts';
+import type { ReplicaCore } from './replica-core.ts';
+import { acceptPrePrepare, propose } from './replica-normal-case.ts';
+import { checkReplicaSignature, checkViewChange } from './validate.ts';
+
+/** Active backups only: a pending request must execute before this deadline. */
+export function armViewChangeTimer(core: ReplicaCore, restart = false): void {
+  if (!core.active || core.isPrimary) return;
+  if (core.viewChangeDeadline !== null && !restart) return;
+  core.viewChangeDeadline = core.now + core.timeoutMs();
+  core.out.timers.push({ timer: 'view-change', atMs: core.viewChangeDeadline });
+}
+
+/**
+ * Waiting for the NEW-VIEW of view v: the timer starts only once 2f+1 replicas (this
+ * one included) asked for v or later (Castro & Liskov §4.5.2), so no replica runs ahead
+ * to higher views alone: when it gives up on v, a quorum is there to give up with it.
+ */
+export function armNewViewTimer(core: ReplicaCore): void {
+  if (core.active || core.viewChangeDeadline !== null) return;
+  let asking = 0;
+  for (const vc of core.viewChanges.values()) if (vc.newView >= core.view) asking++;
+  if (asking < core.validators.quorum) return;
+  core.viewChangeDeadline = core.now + core.timeoutMs();
+  core.out.timers.push({ timer: 'view-change', atMs: core.viewChangeDeadline });
+}
+
+export function cancelViewChangeTimer(core: ReplicaCore): void {
+  if (core.viewChangeDeadline === null) return;
+  core.viewChangeDeadline = null;
+  core.out.timers.push({ timer: 'view-change', atMs: null });
+}
+
+/** Forgets this view's proposals and votes (prepared certificates and commits stay). */
+export function leaveView(core: ReplicaCore): void {
+  for (const slot of core.slots.values()) {
+    slot.prePrepare = null;
+    slot.batch = null;
+    slot.prepares.clear();
+    slot.commits.clear();
+    slot.prepared = false;
+  }
+  core.queue = [];
+  core.proposed.clear();
+  core.newView = null;
+  if (core.batchDeadline !== null) {
+    core.batchDeadline = null;
+    core.out.timers.push({ timer: 'batch', atMs: null });
+  }
+}
+
+export function startViewChange(core: ReplicaCore, newView: number): void {
+  if (newView < core.view || (newView === core.view && !core.active)) return;
+  leaveView(core);
+  core.view = newView;
+  core.active = false;
+  const prepared = [...core.slots.values()]
+    .filter((s) => s.cert !== null && s.seq > core.h)
+    .sort((a, b) => a.seq - b.seq)
+    .map((s) => s.cert!);
+  const vc =
+    core.myViewChange?.newView === newView
+      ? core.myViewChange
+      : core.sign<PbftViewChange>({
+          type: 'view-change',
+          newView,
+          checkpointSeq: core.h,
+          checkpointProof: core.stableProof,
+          prepared,
+          replica: core.id,
+        });
+  core.myViewChange = vc;
+  core.viewChanges.set(core.id, vc);
+  core.persist({ kind: 'view', view: newView, active: false });
+  core.persist({ kind: 'signed', message: vc });
+  core.send('all', vc);
+  core.out.events.push({ kind: 'view-change-started', view: newView });
+  core.attempts++;
+  cancelViewChangeTimer(core);
+  armNewViewTimer(core);
+  tryNewView(core);
+}
+
+export function onViewChange(core: ReplicaCore, vc: PbftViewChange): PbftOutcome {
+  if (vc.replica >= core.validators.n) return reject('unknown-replica', `replica ${vc.replica} is not a validator`);
+  if (vc.replica === core.id) return reject('self', 'a view-change of this replica');
+  if (vc.newView < core.view || (vc.newView === core.view && core.active)) {
+    return reject('wrong-view', `view-change to ${vc.newView}; this replica is in view ${core.view}`);
+  }
+  const held = core.viewChanges.get(vc.replica);
+  if (held !== undefined && held.newView >= vc.newView) {
+    return reject('duplicate', `replica ${vc.replica} already asked for view ${held.newView}`);
+  }
+  const bad = checkViewChange(vc, core.validators, core.verifier, core.opts.logWindow);
+  if (bad !== null) return reject(bad.reason, bad.detail);
+  core.viewChanges.set(vc.replica, vc);
+  // f+1 replicas want a higher view: at least one correct one does, so follow (to the smallest).
+  const higher = [...core.viewChanges.values()].filter((v) => v.replica !== core.id && v.newView > core.view);
+  if (higher.length >= core.validators.f + 1) {
+    startViewChange(core, Math.min(...higher.map((v) => v.newView)));
+  } else {
+    armNewViewTimer(core);
+    tryNewView(core);
+  }
+  return ACCEPTED;
+}
+
+/** The new primary, once it holds 2f+1 VIEW-CHANGEs for its view, sends NEW-VIEW. */
+export function tryNewView(core: ReplicaCore): void {
+  if (core.active || !core.isPrimary) return;
+  const vcs = [...core.viewChanges.values()]
+    .filter((v) => v.newView === core.view)
+    .sort((a, b) => a.replica - b.replica)
+    .slice(0, core.validators.quorum);
+  if (vcs.length < core.validators.quorum) return;
+  const plan = planNewView(vcs);
+  const prePrepares: PbftPrePrepare[] = [];
+  for (const e of plan.entries) {
+    const pp = core.signVote<PbftPrePrepare>('pre-prepare', core.view, e.seq, e.digest);
+    if (pp === null) return; // cannot happen unless the log was lost: never equivocate
+    prePrepares.push(pp);
+  }
+  const nv = core.sign<PbftNewView>({
+    type: 'new-view',
+    view: core.view,
+    viewChanges: vcs,
+    prePrepares,
+    replica: core.id,
+  });
+  core.persist({ kind: 'new-view', message: nv });
+  core.persist({ kind: 'view', view: core.view, active: true });
+  core.send('all', nv);
+  installNewView(core, nv, plan);
+}
+
+export function onNewView(core: ReplicaCore, nv: PbftNewView): PbftOutcome {
+  if (nv.replica >= core.validators.n) return reject('unknown-replica', `replica ${nv.replica} is not a validator`);
+  if (nv.view < core.view || nv.view === 0) {
+    return reject('wrong-view', `new-view for view ${nv.view}; this replica is in ${core.view}`);
+  }
+  if (nv.view === core.view && core.active) return reject('duplicate', `already active in view ${nv.view}`);
+  const primary = primaryOf(nv.view, core.validators.n);
+  if (nv.replica !== primary)
+    return reject('not-primary', `new-view from ${nv.replica}; the primary of ${nv.view} is ${primary}`);
+  if (nv.replica === core.id) return reject('self', 'a new-view of this replica');
+  const sig = checkReplicaSignature(nv, core.validators, core.verifier);
+  if (sig !== null) return reject(sig.reason, sig.detail);
+  if (nv.viewChanges.length < core.validators.quorum) {
+    return reject(
+      'wrong-new-view',
+      `${nv.viewChanges.length} view-changes; a new-view needs ${core.validators.quorum}`,
+    );
+  }
+  for (const vc of nv.viewChanges) {
+    if (vc.newView !== nv.view) return reject('wrong-new-view', `it holds a view-change to ${vc.newView}`);
+    const bad = checkViewChange(vc, core.validators, core.verifier, core.opts.logWindow);
+    if (bad !== null) return reject('bad-view-change', `${bad.reason}: ${bad.detail}`);
+  }
+  const plan = planNewView(nv.viewChanges);
+  if (nv.prePrepares.length !== plan.entries.length) {
+    return reject(
+      'wrong-new-view',
+      `${nv.prePrepares.length} pre-prepares; the view-changes call for ${plan.entries.length}`,
+    );
+  }
+  for (const [i, pp] of nv.prePrepares.entries()) {
+    const e = plan.entries[i]!;
+    if (pp.view !== nv.view || pp.replica !== nv.replica || pp.seq !== e.seq || !sameDigest(pp.digest, e.digest)) {
+      return reject('wrong-new-view', `pre-prepare ${i} (sequence ${pp.seq}) is not what the view-changes call for`);
+    }
+    const s = checkReplicaSignature(pp, core.validators, core.verifier);
+    if (s !== null) return reject(s.reason, s.detail);
+  }
+  if (nv.view > core.view || core.active) leaveView(core);
+  core.view = nv.view;
+  core.persist({ kind: 'new-view', message: nv });
+  core.persist({ kind: 'view', view: nv.view, active: true });
+  installNewView(core, nv, plan);
+  return ACCEPTED;
+}
+
+export function installNewView(core: ReplicaCore, nv: PbftNewView, plan: NewViewPlan): void {
+  core.active = true;
+  core.newView = nv;
+  for (const [r, vc] of core.viewChanges) if (vc.newView <= nv.view) core.viewChanges.delete(r);
+  if (core.myViewChange !== null && core.myViewChange.newView <= nv.view) core.myViewChange = null;
+  if (!core.replaying) core.out.events.push({ kind: 'new-view', view: nv.view });
+  // The checkpoint the new view starts from.
+  if (plan.checkpointSeq > core.h) {
+    const own = core.ownCheckpoints.get(plan.checkpointSeq);
+    if (own !== undefined && sameDigest(own.digest, plan.checkpointProof[0]!.stateDigest)) {
+      makeStable(core, plan.checkpointSeq, plan.checkpointProof, own.snapshot);
+    } else if (core.lastExec < plan.checkpointSeq) {
+      if (plan.checkpointSeq > core.knownStable) core.knownStable = plan.checkpointSeq;
+      askForState(core);
+    }
+  }
+  let top = Math.max(core.lastExec, core.h);
+  nv.prePrepares.forEach((pp, i) => {
+    top = Math.max(top, pp.seq);
+    if (pp.seq > core.h && pp.seq <= core.h + core.opts.logWindow) acceptPrePrepare(core, pp, plan.entries[i]!.batch);
+  });
+  core.viewChangeDeadline = null;
+  core.out.timers.push({ timer: 'view-change', atMs: null });
+  if (core.isPrimary) {
+    core.nextSeq = top + 1;
+    core.queue = [...core.pending.keys()];
+    propose(core, false);
+  } else if (core.pending.size > 0) {
+    armViewChangeTimer(core);
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Canonical bytes of the normal-case messages (REQUEST, batch, PRE-PREPARE / PREPARE /
+ * COMMIT, proposal, prepared and commit certificates), assembled by hand from parts that
+ * are encoded once per object and remembered.
+ *
+ * Why: at saturation one batch object is encoded for its digest, for the wire and for up
+ * to three WAL records (the proposal, the prepared certificate, the executed batch), and
+ * each request's body once more for its signature digest. Messages are read-only (see
+ * types.ts), so the bytes of an object never change: a WeakMap keeps them while the
+ * object lives, and everything that embeds a batch copies its bytes instead of encoding
+ * its requests again.
+ *
+ * The bytes are exactly what protobufjs writes for the objects codec.ts builds (and what
+ * protoc writes; protocol/test/pbft-codec.test.ts compares all three): fields in number
+ * order, integer fields left out when 0, bytes fields when empty, repeated fields when
+ * empty, embedded messages always written. An object with a number outside 0..2^53-1
+ * (no valid message has one) is not assembled here: the caller falls back to protobufjs.
+ */
+import type { PbftCommitCertificate, PbftPreparedCertificate, PbftRequest, PbftVoteFields } from './types.ts';
+
+const bodies = new WeakMap<object, Uint8Array>();
+const wholes = new WeakMap<object, Uint8Array>();
+const batches = new WeakMap<readonly PbftRequest[], Uint8Array>();
+const frames = new WeakMap<object, Uint8Array>();
+
+const isUint53 = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
+
+function varintLength(v: number): number {
+  let n = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+/**
+ * One field of a message being assembled, in field order: a varint (left out when 0),
+ * bytes (left out when empty) or an embedded message (always written).
+ */
+type Field =
+  | readonly [tag: number, kind: 'varint', value: number]
+  | readonly [tag: number, kind: 'bytes' | 'message', value: Uint8Array];
+
+function fieldLength(f: Field): number {
+  if (f[1] === 'varint') return f[2] === 0 ? 0 : 1 + varintLength(f[2]);
+  if (f[1] === 'bytes' && f[2].length === 0) return 0;
+  return 1 + varintLength(f[2].length) + f[2].length;
+}
+
+const message = (tag: number, bytes: Uint8Array): Field => [tag, 'message', bytes];
+
+function writeVarint(out: Uint8Array, at: number, v: number): number {
+  while (v >= 128) {
+    out[at++] = (v % 128) | 128;
+    v = Math.floor(v / 128);
+  }
+  out[at++] = v;
+  return at;
+}
+
+function assemble(fields: readonly Field[]): Uint8Array {
+  let length = 0;
+  for (const f of fields) length += fieldLength(f);
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const f of fields) {
+    if (f[1] === 'varint') {
+      if (f[2] === 0) continue;
+      out[at++] = f[0];
+      at = writeVarint(out, at, f[2]);
+    } else {
+      if (f[1] === 'bytes' && f[2].length === 0) continue;
+      out[at++] = f[0];
+      at = writeVarint(out, at, f[2].length);
+      out.set(f[2], at);
+      at += f[2].length;
+    }
+  }
+  return out;
+}
+
+/** Field `n` with wire type 2 (length-delimited), as a one-byte tag (n < 16). */
+const LD = (n: number): number => (n << 3) | 2;
+/** Field `n` with wire type 0 (varint). */
+const VI = (n: number): number => n << 3;
+
+function remembered<K extends object>(cache: WeakMap<K, Uint8Array>, key: K, make: () => Uint8Array): Uint8Array {
+  let b = cache.get(key);
+  if (b === undefined) {
+    b = make();
+    cache.set(key, b);
+  }
+  return b;
+}
+
+/** Canonical PbftRequestBody bytes (what the client signed), or null (fall back). */
+export function requestBodyBytes(r: PbftRequest): Uint8Array | null {
+  if (!isUint53(r.timestamp)) return null;
+  return remembered(bodies, r, () =>
+    assemble([
+      [LD(1), 'bytes', r.client],
+      [VI(2), 'varint', r.timestamp],
+      [LD(3), 'bytes', r.operation],
+    ]),
+  );
+}
+
+/** Canonical PbftRequest bytes (body and signature), or null. */
+export function requestBytes(r: PbftRequest): Uint8Array | null {
+  const body = requestBodyBytes(r);
+  if (body === null) return null;
+  return remembered(wholes, r, () => assemble([message(LD(1), body), [LD(2), 'bytes', r.signature]]));
+}
+
+/** Canonical PbftBatch bytes (what the batch digest covers), or null. */
+export function batchBytes(batch: readonly PbftRequest[]): Uint8Array | null {
+  const cached = batches.get(batch);
+  if (cached !== undefined) return cached;
+  const parts: Field[] = [];
+  for (const r of batch) {
+    const b = requestBytes(r);
+    if (b === null) return null;
+    parts.push(message(LD(1), b));
+  }
+  const bytes = assemble(parts);
+  batches.set(batch, bytes);
+  return bytes;
+}
+
+/** Canonical PbftVoteBody bytes (what a PRE-PREPARE, PREPARE or COMMIT signs), or null. */
+export function voteBodyBytes(v: PbftVoteFields): Uint8Array | null {
+  if (!isUint53(v.view) || !isUint53(v.seq) || !isUint53(v.replica) || v.replica > 0xffffffff) return null;
+  return remembered(bodies, v, () =>
+    assemble([
+      [VI(1), 'varint', v.view],
+      [VI(2), 'varint', v.seq],
+      [LD(3), 'bytes', v.digest],
+      [VI(4), 'varint', v.replica],
+    ]),
+  );
+}
+
+/** Canonical PbftPrePrepare / PbftPrepare / PbftCommit bytes, or null. */
+export function voteBytes(v: PbftVoteFields): Uint8Array | null {
+  const body = voteBodyBytes(v);
+  if (body === null) return null;
+  return remembered(wholes, v, () => assemble([message(LD(1), body), [LD(2), 'bytes', v.signature]]));
+}
+
+/** Canonical PbftProposal bytes, or null. */
+export function proposalBytes(prePrepare: PbftVoteFields, batch: readonly PbftRequest[]): Uint8Array | null {
+  const pp = voteBytes(prePrepare);
+  const b = batchBytes(batch);
+  if (pp === null || b === null) return null;
+  return assemble([message(LD(1), pp), message(LD(2), b)]);
+}
+
+/** Canonical PbftPreparedCertificate bytes, or null. */
+export function preparedCertificateBytes(c: PbftPreparedCertificate): Uint8Array | null {
+  const pp = voteBytes(c.prePrepare);
+  const b = batchBytes(c.batch);
+  if (pp === null || b === null) return null;
+  const fields: Field[] = [message(LD(1), pp), message(LD(2), b)];
+  for (const p of c.prepares) {
+    const v = voteBytes(p);
+    if (v === null) return null;
+    fields.push(message(LD(3), v));
+  }
+  return assemble(fields);
+}
+
+/** Canonical PbftCommitCertificate bytes, or null. */
+export function commitCertificateBytes(c: Pick<PbftCommitCertificate, 'batch' | 'commits'>): Uint8Array | null {
+  const b = batchBytes(c.batch);
+  if (b === null) return null;
+  const fields: Field[] = [message(LD(1), b)];
+  for (const commit of c.commits) {
+    const v = voteBytes(commit);
+    if (v === null) return null;
+    fields.push(message(LD(2), v));
+  }
+  return assemble(fields);
+}
+
+/** `bytes` as embedded message field `n` (< 16) of an enclosing message: the oneof members of PbftMessage and PbftWalRecord. */
+export function wrapAsField(n: number, bytes: Uint8Array): Uint8Array {
+  return assemble([message(LD(n), bytes)]);
+}
+
+/** The PbftMessage bytes of `m`, made once per object (the same frame goes to every peer and into the WAL). */
+export function frameBytes<M extends object>(m: M, make: (m: M) => Uint8Array): Uint8Array {
+  return remembered(frames, m, () => make(m));
+}

@@ -1,0 +1,173 @@
+/**
+ * A single-pass reader for the frames of the normal case (PbftMessage holding a
+ * proposal, a PREPARE or a COMMIT), the bulk of what a validator receives: it builds
+ * the typed message straight from the bytes, with byte fields as views into them, where
+ * protobufjs would build a reader, an object per field and a converted copy of each.
+ *
+ * It reads only fields in ascending number order with the wire type the schema gives,
+ * and answers null for anything else (unknown or repeated fields, bad lengths, varints
+ * over 2^53 - 1): decodePbftMessage then takes its general path, which decides. What it
+ * returns is still checked there like any decoded message (structure, then re-encoded
+ * and compared with the frame), so it never accepts bytes the general path refuses: bytes
+ * that re-encode to themselves are the one canonical form of one message, and both
+ * readers give that message.
+ */
+import type { PbftMessage, PbftPrePrepare, PbftRequest, PbftVoteFields } from './types.ts';
+
+/** Where a read stands in the bytes: one per read, so concurrent readers never share it. */
+interface Cursor {
+  at: number;
+}
+
+const MAX_UINT53 = Number.MAX_SAFE_INTEGER;
+
+/** A varint ending before `end`, at most 2^53 - 1; -1 if not. */
+function varint(b: Uint8Array, c: Cursor, end: number): number {
+  let value = 0;
+  let scale = 1;
+  for (let p = c.at; p < end && p < c.at + 8; p++) {
+    const x = b[p]!;
+    value += (x & 0x7f) * scale;
+    if (x < 0x80) {
+      c.at = p + 1;
+      return value <= MAX_UINT53 ? value : -1;
+    }
+    scale *= 128;
+  }
+  return -1;
+}
+
+/** The end of a length-delimited field whose length starts at c.at (moved past the length); -1 if it overruns `end`. */
+function delimited(b: Uint8Array, c: Cursor, end: number): number {
+  const n = varint(b, c, end);
+  if (n < 0 || c.at + n > end) return -1;
+  return c.at + n;
+}
+
+/** The byte at c.at (the next field's tag), or -1 at `end`; not consumed. */
+const peek = (b: Uint8Array, c: Cursor, end: number): number => (c.at < end ? b[c.at]! : -1);
+
+const EMPTY = (): Uint8Array => new Uint8Array(0);
+
+/** PbftVoteBody and its signature (a PbftPrePrepare, PbftPrepare or PbftCommit) between c.at and end. */
+function vote<T extends 'pre-prepare' | 'prepare' | 'commit'>(
+  b: Uint8Array,
+  c: Cursor,
+  end: number,
+  type: T,
+): (PbftVoteFields & { readonly type: T }) | null {
+  let view = 0;
+  let seq = 0;
+  let digest = EMPTY();
+  let replica = 0;
+  let signature = EMPTY();
+  if (peek(b, c, end) !== 0x0a) return null; // the body is always written
+  c.at++;
+  const bodyEnd = delimited(b, c, end);
+  if (bodyEnd < 0) return null;
+  if (peek(b, c, bodyEnd) === 0x08) {
+    c.at++;
+    view = varint(b, c, bodyEnd);
+    if (view < 0) return null;
+  }
+  if (peek(b, c, bodyEnd) === 0x10) {
+    c.at++;
+    seq = varint(b, c, bodyEnd);
+    if (seq < 0) return null;
+  }
+  if (peek(b, c, bodyEnd) === 0x1a) {
+    c.at++;
+    const e = delimited(b, c, bodyEnd);
+    if (e < 0) return null;
+    digest = b.subarray(c.at, e);
+    c.at = e;
+  }
+  if (peek(b, c, bodyEnd) === 0x20) {
+    c.at++;
+    replica = varint(b, c, bodyEnd);
+    if (replica < 0) return null;
+  }
+  if (c.at !== bodyEnd) return null;
+  if (peek(b, c, end) === 0x12) {
+    c.at++;
+    const e = delimited(b, c, end);
+    if (e < 0) return null;
+    signature = b.subarray(c.at, e);
+    c.at = e;
+  }
+  if (c.at !== end) return null;
+  return { type, view, seq, digest, replica, signature };
+}
+
+/** A PbftRequest between c.at and end. */
+function request(b: Uint8Array, c: Cursor, end: number): PbftRequest | null {
+  let client = EMPTY();
+  let timestamp = 0;
+  let operation = EMPTY();
+  let signature = EMPTY();
+  if (peek(b, c, end) !== 0x0a) return null;
+  c.at++;
+  const bodyEnd = delimited(b, c, end);
+  if (bodyEnd < 0) return null;
+  if (peek(b, c, bodyEnd) === 0x0a) {
+    c.at++;
+    const e = delimited(b, c, bodyEnd);
+    if (e < 0) return null;
+    client = b.subarray(c.at, e);
+    c.at = e;
+  }
+  if (peek(b, c, bodyEnd) === 0x10) {
+    c.at++;
+    timestamp = varint(b, c, bodyEnd);
+    if (timestamp < 0) return null;
+  }
+  if (peek(b, c, bodyEnd) === 0x1a) {
+    c.at++;
+    const e = delimited(b, c, bodyEnd);
+    if (e < 0) return null;
+    operation = b.subarray(c.at, e);
+    c.at = e;
+  }
+  if (c.at !== bodyEnd) return null;
+  if (peek(b, c, end) === 0x12) {
+    c.at++;
+    const e = delimited(b, c, end);
+    if (e < 0) return null;
+    signature = b.subarray(c.at, e);
+    c.at = e;
+  }
+  if (c.at !== end) return null;
+  return { type: 'request', client, timestamp, operation, signature };
+}
+
+/** The proposal, PREPARE or COMMIT a PbftMessage frame holds; null for any other frame or any doubt. */
+export function readNormalCaseFrame(b: Uint8Array): PbftMessage | null {
+  const tag = b[0];
+  if (tag !== 0x12 && tag !== 0x1a && tag !== 0x22) return null;
+  const c: Cursor = { at: 1 };
+  const end = delimited(b, c, b.length);
+  if (end !== b.length) return null;
+  if (tag === 0x1a) return vote(b, c, end, 'prepare');
+  if (tag === 0x22) return vote(b, c, end, 'commit');
+  // PbftProposal: pre_prepare = 1, batch = 2 (both embedded messages, always written).
+  if (peek(b, c, end) !== 0x0a) return null;
+  c.at++;
+  const ppEnd = delimited(b, c, end);
+  if (ppEnd < 0) return null;
+  const prePrepare: PbftPrePrepare | null = vote(b, c, ppEnd, 'pre-prepare');
+  if (prePrepare === null || peek(b, c, end) !== 0x12) return null;
+  c.at++;
+  const batchEnd = delimited(b, c, end);
+  if (batchEnd !== end) return null;
+  const batch: PbftRequest[] = [];
+  while (c.at < batchEnd) {
+    if (b[c.at] !== 0x0a) return null;
+    c.at++;
+    const rEnd = delimited(b, c, batchEnd);
+    if (rEnd < 0) return null;
+    const r = request(b, c, rEnd);
+    if (r === null) return null;
+    batch.push(r);
+  }
+  return { type: 'proposal', prePrepare, batch };
+}

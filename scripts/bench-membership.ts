@@ -132,6 +132,15 @@ async function run(args: Args, root: string) {
     };
     while (!(await done()) && absoluteNow() - killedAt < 60_000) await sleep(100);
     const suspects = transitions.filter((t) => t.to === 'SUSPECT' && ids.has(t.peerId));
+    if (suspects.length < (n - victims.size) * victims.size) {
+      // Say which survivors never suspected a victim, and what they think of it now.
+      for (const id of ids) {
+        const states = await cluster.statesOf(id);
+        const seen = new Set(suspects.filter((t) => t.peerId === id).map((t) => t.observer));
+        const missing = states.flatMap((s, i) => (s === null || seen.has(i) ? [] : [`node ${i}: ${s ?? 'unknown'}`]));
+        if (missing.length > 0) log(`victim ${id} never SUSPECT on ${missing.length}: ${missing.join(', ')}`);
+      }
+    }
     const fromKill = suspects.map((t) => t.at - killedAt).sort((a, b) => a - b);
     const fromLast = suspects.map((t) => t.sinceLastHeartbeatMs).sort((a, b) => a - b);
     return {

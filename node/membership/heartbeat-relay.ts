@@ -197,6 +197,7 @@ export class HeartbeatRelay {
 
   /** Opens links until this node has opened `degree` (or run out of connected peers to ask). */
   private maintain(): void {
+    this.dropClosedLinks();
     const opened = [...this.links.values()].filter((l) => l.stream.direction === 'outbound').length;
     let wanted = this.opts.degree - opened - this.dialing.size;
     if (wanted <= 0 || this.links.size + this.dialing.size >= this.opts.maxLinks) return;
@@ -251,6 +252,13 @@ export class HeartbeatRelay {
    * with two streams; both keep the one opened by the smaller peer id, so they agree.
    */
   private attach(peer: string, stream: Stream): void {
+    // A peer that refuses a link (full, or banning us) resets the stream at once, and
+    // the reset can land before we get here: its 'close' event has then been and gone,
+    // and a link attached now would be a zombie that counts toward our degree forever.
+    if (stream.status !== 'open') {
+      this.backoff.set(peer, Math.max(this.backoff.get(peer) ?? 0, performance.now() + REDIAL_BACKOFF_MS));
+      return;
+    }
     const existing = this.links.get(peer);
     if (existing !== undefined) {
       const self = this.m.host.peerId.toString();
@@ -291,6 +299,15 @@ export class HeartbeatRelay {
       this.links.delete(peer);
       this.backoff.set(peer, Math.max(this.backoff.get(peer) ?? 0, performance.now() + CLOSED_BACKOFF_MS));
     });
+  }
+
+  /** Forgets links whose stream closed without us hearing of it (belt and braces for attach's check). */
+  private dropClosedLinks(): void {
+    for (const [peer, link] of this.links) {
+      if (link.stream.status === 'open') continue;
+      this.links.delete(peer);
+      this.backoff.set(peer, Math.max(this.backoff.get(peer) ?? 0, performance.now() + CLOSED_BACKOFF_MS));
+    }
   }
 
   /** Drops a link that sent something no honest relay sends, and does not dial it again soon. */

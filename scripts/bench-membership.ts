@@ -68,6 +68,8 @@ export function parseArgs(argv: readonly string[]): Args | { help: string } {
 }
 
 const MiB = 1024 * 1024;
+/** membership.heartbeatIntervalMs as the nodes run it (the default). */
+const HEARTBEAT_INTERVAL_MS = 1_000;
 const round = (n: number) => Math.round(n * 10) / 10;
 
 async function run(args: Args, root: string) {
@@ -124,13 +126,24 @@ async function run(args: Args, root: string) {
     while (victims.size < Math.min(args.kill, n - 1)) victims.add(Math.floor(rand() * n));
     const ids = new Set([...victims].map((i) => cluster.peerId(i)));
     transitions.length = 0;
-    const killedAt = absoluteNow();
-    await Promise.all([...victims].map((i) => cluster.stop(i)));
+    // How long detection takes depends on where in the heartbeat interval a node dies:
+    // just after it sent a heartbeat, survivors wait a whole interval longer than just
+    // before. Every node sends on the same wall-clock phase, so killing all victims at
+    // one moment would sample one phase. Victim k dies at phase (k + 1/2) / K of an
+    // interval instead: a stratified sample of crash times, as crashes come at random.
+    const killedAt = new Map<string, number>();
+    for (const [k, i] of [...victims].entries()) {
+      const phase = ((k + 0.5) / victims.size) * HEARTBEAT_INTERVAL_MS;
+      await sleep((phase - (Date.now() % HEARTBEAT_INTERVAL_MS) + HEARTBEAT_INTERVAL_MS) % HEARTBEAT_INTERVAL_MS);
+      killedAt.set(cluster.peerId(i), absoluteNow());
+      await cluster.stop(i);
+    }
+    const lastKill = Math.max(...killedAt.values());
     const done = async () => {
       for (const id of ids) if (!(await cluster.statesOf(id)).every((s) => s === null || s === 'SUSPECT')) return false;
       return true;
     };
-    while (!(await done()) && absoluteNow() - killedAt < 60_000) await sleep(100);
+    while (!(await done()) && absoluteNow() - lastKill < 60_000) await sleep(100);
     const suspects = transitions.filter((t) => t.to === 'SUSPECT' && ids.has(t.peerId));
     if (suspects.length < (n - victims.size) * victims.size) {
       // Say which survivors never suspected a victim, and what they think of it now.
@@ -141,7 +154,7 @@ async function run(args: Args, root: string) {
         if (missing.length > 0) log(`victim ${id} never SUSPECT on ${missing.length}: ${missing.join(', ')}`);
       }
     }
-    const fromKill = suspects.map((t) => t.at - killedAt).sort((a, b) => a - b);
+    const fromKill = suspects.map((t) => t.at - killedAt.get(t.peerId)!).sort((a, b) => a - b);
     const fromLast = suspects.map((t) => t.sinceLastHeartbeatMs).sort((a, b) => a - b);
     return {
       peers: args.peers,

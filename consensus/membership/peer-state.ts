@@ -179,6 +179,15 @@ export class MembershipView {
     return this.#peers.size;
   }
 
+  /**
+   * No peer changes state before this time unless a heartbeat arrives (a lower bound; it
+   * may be in the past, then the next tick makes a full pass). Lets a caller that ticks
+   * on a coarse timer add one tick at the moment a peer becomes due.
+   */
+  get nextDueMs(): number {
+    return this.#nextDueMs;
+  }
+
   /** Applies one (already verified) heartbeat received at nowMs. */
   onHeartbeat(peerId: string, stamp: HeartbeatStamp, nowMs: number): HeartbeatResult {
     checkTime(nowMs);

@@ -49,6 +49,24 @@ const peek = (b: Uint8Array, c: Cursor, end: number): number => (c.at < end ? b[
 
 const EMPTY = (): Uint8Array => new Uint8Array(0);
 
+/** A varint field that proto3 leaves out when 0: its value, 0 if the next tag is not `tag`, -1 if malformed. */
+function optionalUint(b: Uint8Array, c: Cursor, end: number, tag: number): number {
+  if (peek(b, c, end) !== tag) return 0;
+  c.at++;
+  return varint(b, c, end);
+}
+
+/** A bytes field that proto3 leaves out when empty: a view of its bytes, empty if absent, null if malformed. */
+function optionalBytes(b: Uint8Array, c: Cursor, end: number, tag: number): Uint8Array | null {
+  if (peek(b, c, end) !== tag) return EMPTY();
+  c.at++;
+  const e = delimited(b, c, end);
+  if (e < 0) return null;
+  const bytes = b.subarray(c.at, e);
+  c.at = e;
+  return bytes;
+}
+
 /** PbftVoteBody and its signature (a PbftPrePrepare, PbftPrepare or PbftCommit) between c.at and end. */
 function vote<T extends 'pre-prepare' | 'prepare' | 'commit'>(
   b: Uint8Array,
@@ -56,87 +74,37 @@ function vote<T extends 'pre-prepare' | 'prepare' | 'commit'>(
   end: number,
   type: T,
 ): (PbftVoteFields & { readonly type: T }) | null {
-  let view = 0;
-  let seq = 0;
-  let digest = EMPTY();
-  let replica = 0;
-  let signature = EMPTY();
   if (peek(b, c, end) !== 0x0a) return null; // the body is always written
   c.at++;
   const bodyEnd = delimited(b, c, end);
   if (bodyEnd < 0) return null;
-  if (peek(b, c, bodyEnd) === 0x08) {
-    c.at++;
-    view = varint(b, c, bodyEnd);
-    if (view < 0) return null;
-  }
-  if (peek(b, c, bodyEnd) === 0x10) {
-    c.at++;
-    seq = varint(b, c, bodyEnd);
-    if (seq < 0) return null;
-  }
-  if (peek(b, c, bodyEnd) === 0x1a) {
-    c.at++;
-    const e = delimited(b, c, bodyEnd);
-    if (e < 0) return null;
-    digest = b.subarray(c.at, e);
-    c.at = e;
-  }
-  if (peek(b, c, bodyEnd) === 0x20) {
-    c.at++;
-    replica = varint(b, c, bodyEnd);
-    if (replica < 0) return null;
-  }
-  if (c.at !== bodyEnd) return null;
-  if (peek(b, c, end) === 0x12) {
-    c.at++;
-    const e = delimited(b, c, end);
-    if (e < 0) return null;
-    signature = b.subarray(c.at, e);
-    c.at = e;
-  }
-  if (c.at !== end) return null;
+  const view = optionalUint(b, c, bodyEnd, 0x08);
+  if (view < 0) return null;
+  const seq = optionalUint(b, c, bodyEnd, 0x10);
+  if (seq < 0) return null;
+  const digest = optionalBytes(b, c, bodyEnd, 0x1a);
+  if (digest === null) return null;
+  const replica = optionalUint(b, c, bodyEnd, 0x20);
+  if (replica < 0 || c.at !== bodyEnd) return null;
+  const signature = optionalBytes(b, c, end, 0x12);
+  if (signature === null || c.at !== end) return null;
   return { type, view, seq, digest, replica, signature };
 }
 
 /** A PbftRequest between c.at and end. */
 function request(b: Uint8Array, c: Cursor, end: number): PbftRequest | null {
-  let client = EMPTY();
-  let timestamp = 0;
-  let operation = EMPTY();
-  let signature = EMPTY();
   if (peek(b, c, end) !== 0x0a) return null;
   c.at++;
   const bodyEnd = delimited(b, c, end);
   if (bodyEnd < 0) return null;
-  if (peek(b, c, bodyEnd) === 0x0a) {
-    c.at++;
-    const e = delimited(b, c, bodyEnd);
-    if (e < 0) return null;
-    client = b.subarray(c.at, e);
-    c.at = e;
-  }
-  if (peek(b, c, bodyEnd) === 0x10) {
-    c.at++;
-    timestamp = varint(b, c, bodyEnd);
-    if (timestamp < 0) return null;
-  }
-  if (peek(b, c, bodyEnd) === 0x1a) {
-    c.at++;
-    const e = delimited(b, c, bodyEnd);
-    if (e < 0) return null;
-    operation = b.subarray(c.at, e);
-    c.at = e;
-  }
-  if (c.at !== bodyEnd) return null;
-  if (peek(b, c, end) === 0x12) {
-    c.at++;
-    const e = delimited(b, c, end);
-    if (e < 0) return null;
-    signature = b.subarray(c.at, e);
-    c.at = e;
-  }
-  if (c.at !== end) return null;
+  const client = optionalBytes(b, c, bodyEnd, 0x0a);
+  if (client === null) return null;
+  const timestamp = optionalUint(b, c, bodyEnd, 0x10);
+  if (timestamp < 0) return null;
+  const operation = optionalBytes(b, c, bodyEnd, 0x1a);
+  if (operation === null || c.at !== bodyEnd) return null;
+  const signature = optionalBytes(b, c, end, 0x12);
+  if (signature === null || c.at !== end) return null;
   return { type: 'request', client, timestamp, operation, signature };
 }
 

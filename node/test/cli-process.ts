@@ -5,7 +5,10 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach } from 'vitest';
+import { tempDir } from './helpers.ts';
 
 export const BIN = fileURLToPath(new URL('../bin/bizra.js', import.meta.url));
 
@@ -64,4 +67,25 @@ export async function startDaemon(args: string[]): Promise<Daemon> {
     await new Promise((r) => setTimeout(r, 25));
   }
   return { child, output: () => out, exited };
+}
+
+/**
+ * For a describe block of CLI tests: fresh data dirs (removed after the block) and a list
+ * of daemons to push started ones onto (killed after each test).
+ */
+export function cliFixture(prefix: string): { dataDir: () => string; daemons: Daemon[] } {
+  const dirs: Array<() => void> = [];
+  const daemons: Daemon[] = [];
+  afterEach(() => {
+    for (const d of daemons.splice(0)) d.child.kill('SIGKILL');
+  });
+  afterAll(() => {
+    for (const c of dirs.splice(0)) c();
+  });
+  const dataDir = () => {
+    const t = tempDir(prefix);
+    dirs.push(t.cleanup);
+    return join(t.path, 'data');
+  };
+  return { dataDir, daemons };
 }

@@ -4,9 +4,8 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type Daemon, freePort, run, startDaemon } from './cli-process.ts';
-import { tempDir } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { cliFixture, type Daemon, freePort, run, startDaemon } from './cli-process.ts';
 
 /** Starts `bizra start` on loopback with its API on `apiPort`. */
 function startNode(dataDir: string, apiPort: number): Promise<Daemon> {
@@ -14,19 +13,7 @@ function startNode(dataDir: string, apiPort: number): Promise<Daemon> {
 }
 
 describe('bizra CLI', () => {
-  const dirs: Array<() => void> = [];
-  const daemons: Daemon[] = [];
-  afterEach(() => {
-    for (const d of daemons.splice(0)) d.child.kill('SIGKILL');
-  });
-  afterAll(() => {
-    for (const c of dirs.splice(0)) c();
-  });
-  const dataDir = () => {
-    const t = tempDir('bizra-cli-');
-    dirs.push(t.cleanup);
-    return join(t.path, 'data');
-  };
+  const { dataDir, daemons } = cliFixture('bizra-cli-');
 
   it('init, start, status, SIGTERM, restart with the same peer id', async () => {
     const dir = dataDir();

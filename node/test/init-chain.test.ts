@@ -5,25 +5,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readConfigFile } from '../config/file.ts';
-import { type Daemon, freePort, run, startDaemon } from './cli-process.ts';
-import { tempDir } from './helpers.ts';
+import { cliFixture, freePort, run, startDaemon } from './cli-process.ts';
 
 describe('bizra init --chain-id', () => {
-  const dirs: Array<() => void> = [];
-  const daemons: Daemon[] = [];
-  afterEach(() => {
-    for (const d of daemons.splice(0)) d.child.kill('SIGKILL');
-  });
-  afterAll(() => {
-    for (const c of dirs.splice(0)) c();
-  });
-  const dataDir = () => {
-    const t = tempDir('bizra-init-chain-');
-    dirs.push(t.cleanup);
-    return join(t.path, 'data');
-  };
+  const { dataDir, daemons } = cliFixture('bizra-init-chain-');
 
   it('writes a one-validator set and a config naming it; bizra start then commits requests alone', async () => {
     const dir = dataDir();

@@ -355,6 +355,7 @@ export class BizraNode {
       }
     };
     this.lifetime.abort();
+    this.membership.silence();
     // Consensus first: it answers the HTTP requests waiting for a commit (503) and lets
     // the WAL write in flight finish, so the API can close and the store after it.
     await step('consensus', () => this.consensus?.stop());

@@ -14,11 +14,18 @@ import { Command, Option } from 'commander';
 import { createLogger } from '../node/log.ts';
 import { argsOrExitCode, intArg, parseQuietly } from '../testnet/args.ts';
 import { mulberry32, startCluster } from '../testnet/cluster.ts';
-import { absoluteNow, localHandle, type ObservedTransition, type RelayTraffic } from '../testnet/handle.ts';
+import {
+  absoluteNow,
+  type ClusterHandle,
+  localHandle,
+  type ObservedTransition,
+  type RelayTraffic,
+} from '../testnet/handle.ts';
 import { sleep } from '../testnet/mesh.ts';
 import { applySettings } from '../testnet/settings.ts';
 import { startWorkerCluster } from '../testnet/worker-cluster.ts';
 import { percentile } from './bench-testnet.ts';
+import { rawVerifyRate } from './machine-baseline.ts';
 
 interface Args {
   peers: number;
@@ -75,14 +82,27 @@ const round = (n: number) => Math.round(n * 10) / 10;
 async function run(args: Args, root: string) {
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const baseline = process.memoryUsage().rss;
+  const rawVerifyPerSecond = Math.round(rawVerifyRate());
   const settings = {
     'p2p.dht': false,
     ...(args.relayDegree !== undefined ? { 'membership.relayDegree': args.relayDegree } : {}),
     ...(args.relayDelay !== undefined ? { 'membership.relayDelayMs': args.relayDelay } : {}),
   };
+  const startedAt = performance.now();
+  const onProgress = (started: number, total: number) => {
+    if (started % 25 === 0 || started === total)
+      log(`started ${started} of ${total} nodes in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+  };
   const cluster =
     args.workers > 1
-      ? await startWorkerCluster({ peers: args.peers, workers: args.workers, root, seed: args.seed, settings })
+      ? await startWorkerCluster({
+          peers: args.peers,
+          workers: args.workers,
+          root,
+          seed: args.seed,
+          settings,
+          onProgress,
+        })
       : localHandle(
           await startCluster(
             {
@@ -92,6 +112,7 @@ async function run(args: Args, root: string) {
               membership: true,
               seed: args.seed,
               tune: (c) => applySettings(c, settings),
+              onProgress,
             },
             { logger: createLogger({ level: 'error', format: 'json', destination: process.stderr }) },
           ),
@@ -109,13 +130,11 @@ async function run(args: Args, root: string) {
     const transitions: ObservedTransition[] = [];
     cluster.onSuspicion((t) => transitions.push(t));
     const traffic0 = await cluster.relayTraffic();
-    cluster.eventLoopUtilization();
     const cpu0 = process.cpuUsage();
     const wall0 = performance.now();
-    await sleep(args.quiet * 1000);
+    const elu = await watchQuietPeriod(cluster, args.quiet, transitions, log);
     const cpu = process.cpuUsage(cpu0);
     const cpuCores = (cpu.user + cpu.system) / 1000 / (performance.now() - wall0);
-    const elu = cluster.eventLoopUtilization();
     const traffic1 = await cluster.relayTraffic();
     const perSecondPerNode = (k: keyof RelayTraffic) => round((traffic1[k] - traffic0[k]) / args.quiet / n);
     const rss = process.memoryUsage().rss;
@@ -135,8 +154,7 @@ async function run(args: Args, root: string) {
     for (const [k, i] of [...victims].entries()) {
       const phase = ((k + 0.5) / victims.size) * HEARTBEAT_INTERVAL_MS;
       await sleep((phase - (Date.now() % HEARTBEAT_INTERVAL_MS) + HEARTBEAT_INTERVAL_MS) % HEARTBEAT_INTERVAL_MS);
-      killedAt.set(cluster.peerId(i), absoluteNow());
-      await cluster.stop(i);
+      killedAt.set(cluster.peerId(i), await cluster.stop(i));
     }
     const lastKill = Math.max(...killedAt.values());
     const done = async () => {
@@ -160,6 +178,7 @@ async function run(args: Args, root: string) {
       peers: args.peers,
       workers: Math.max(1, args.workers),
       node: process.version,
+      rawVerifyPerSecond,
       allActiveSeconds,
       quietSeconds: args.quiet,
       falseSuspects,
@@ -187,6 +206,43 @@ async function run(args: Args, root: string) {
   }
 }
 
+/**
+ * Waits out the quiet period, printing every 30 s how busy the machine was over the last
+ * 30 s: a drift in cost over a long run shows as it happens, not only in the average.
+ * Returns each event loop's busy share over the whole period.
+ */
+async function watchQuietPeriod(
+  cluster: ClusterHandle,
+  seconds: number,
+  transitions: readonly ObservedTransition[],
+  log: (s: string) => void,
+): Promise<number[]> {
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  cluster.eventLoopUtilization(); // starts the first sample now
+  const busyMs: number[] = [];
+  let cpu = process.cpuUsage();
+  let wall = start;
+  while (wall < end) {
+    await sleep(Math.min(30_000, end - wall));
+    const now = performance.now();
+    const used = process.cpuUsage(cpu);
+    const loops = cluster.eventLoopUtilization();
+    for (const [i, u] of loops.entries()) busyMs[i] = (busyMs[i] ?? 0) + u * (now - wall);
+    if (now < end - 1) {
+      const cores = (used.user + used.system) / 1000 / (now - wall);
+      const suspects = transitions.filter((t) => t.to === 'SUSPECT').length;
+      const busy = loops.map((u) => `${Math.round(u * 100)} %`).join(', ');
+      log(
+        `  quiet ${Math.round((now - start) / 1000)} s: ${cores.toFixed(2)} cores, event loop(s) ${busy} busy, ${suspects} false SUSPECT(s)`,
+      );
+    }
+    cpu = process.cpuUsage();
+    wall = now;
+  }
+  return busyMs.map((ms) => ms / (wall - start));
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const args = argsOrExitCode('bench:membership', parseArgs, argv);
   if (typeof args === 'number') return args;
@@ -198,6 +254,7 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(
         [
           `bench:membership  ${r.peers} nodes in ${r.workers} event loop(s), 1 s heartbeats, kad-dht off, Node ${r.node}`,
+          `  machine              ${r.rawVerifyPerSecond} raw Ed25519 verifies/s on one core`,
           `  all ACTIVE           ${r.allActiveSeconds === null ? 'not reached' : `${r.allActiveSeconds.toFixed(1)} s after start`}`,
           `  quiet ${r.quietSeconds} s         ${r.falseSuspects} false SUSPECT transition(s)`,
           `  CPU                  ${r.cpuCoresWhileQuiet} cores = ${r.cpuPerPeerPercent} % of a core per peer; event loop(s) ${r.eventLoopUtilization.map((u) => `${Math.round(u * 100)} %`).join(', ')} busy`,

@@ -18,7 +18,6 @@
  * the primary's own execution with its WAL record fsynced. Requests are signed before
  * the clock starts (a client signs on its own machine).
  */
-import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +41,7 @@ import type {
   ReplicaWorkerData,
   SaturationResult,
 } from './bench-pbft-replica.ts';
+import { rawVerifyRate } from './machine-baseline.ts';
 
 interface Args {
   n: string;
@@ -88,21 +88,6 @@ const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
-
-/** Raw single-core Ed25519 verifications per second (node:crypto, a prepared key object). */
-function verifyRate(): number {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const key = createPublicKey({ key: publicKey.export({ format: 'der', type: 'spki' }), format: 'der', type: 'spki' });
-  const msg = Buffer.alloc(32, 7);
-  const sig = sign(null, msg, privateKey);
-  let n = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < 1000) {
-    for (let i = 0; i < 100; i++) verify(null, msg, key, sig);
-    n += 100;
-  }
-  return n / ((performance.now() - t0) / 1000);
-}
 
 interface Row {
   n: number;
@@ -402,7 +387,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const cores = availableParallelism();
-  const rate = verifyRate();
+  const rate = rawVerifyRate();
   process.stderr.write(`Ed25519 verify: ${rate.toFixed(0)}/s on one core; ${cores} cores\n`);
   const rows: Row[] = [];
   for (const n of ns) rows.push(await (args.oneLoop ? runOne : runThreads)(n, args, (cores * rate) / n));

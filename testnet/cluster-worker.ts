@@ -8,7 +8,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { LogLevel } from '../node/config/schema.ts';
 import { createLogger } from '../node/log.ts';
 import { type Cluster, type ClusterOptions, startCluster } from './cluster.ts';
-import { relayTrafficOf, SuspicionFeed } from './handle.ts';
+import { absoluteNow, relayTrafficOf, SuspicionFeed } from './handle.ts';
 import { waitForMeshes } from './mesh.ts';
 import { nodeRow } from './report.ts';
 import { applySettings, type SettingOverrides } from './settings.ts';
@@ -91,9 +91,11 @@ async function serve(): Promise<void> {
         return nodes().map((n, i) => nodeRow(n, first + i));
       case 'relayTraffic':
         return relayTrafficOf(nodes());
-      case 'stop':
+      case 'stop': {
+        const at = absoluteNow();
         await nodes()[req.index]?.stop();
-        return null;
+        return at;
+      }
       case 'restart': {
         if (!cluster) throw new Error('not started');
         feed.watch(await cluster.restart(req.index), first + req.index);

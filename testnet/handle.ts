@@ -43,7 +43,8 @@ export interface ClusterHandle {
   relayTraffic(): Promise<RelayTraffic>;
   /** Busy share of each event loop the nodes run in, since the previous call (0 to 1). */
   eventLoopUtilization(): number[];
-  stop(index: number): Promise<void>;
+  /** Stops node `index`; resolves to the moment (absoluteNow) it stopped heartbeating, read in its own thread. */
+  stop(index: number): Promise<number>;
   restart(index: number): Promise<void>;
   stopAll(): Promise<void>;
 }
@@ -116,7 +117,9 @@ export function localHandle(cluster: Cluster): ClusterHandle {
       return [busy];
     },
     stop: async (i) => {
+      const at = absoluteNow();
       await (cluster.nodes[i] as BizraNode).stop();
+      return at;
     },
     restart: async (i) => {
       feed.watch(await cluster.restart(i), i);

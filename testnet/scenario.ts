@@ -78,8 +78,9 @@ export async function runKillScenario(cluster: ClusterHandle, opts: ScenarioOpti
   });
 
   say(`stopping ${victims.size} node(s): ${[...victims].join(', ')}`);
-  const killedAt = absoluteNow();
-  await Promise.all([...victims].map((i) => cluster.stop(i)));
+  // Each victim's clock starts when it stopped heartbeating, read in its own thread.
+  const killedAt = new Map<number, number>();
+  await Promise.all([...victims].map(async (i) => killedAt.set(i, await cluster.stop(i))));
   // Stopped observers answer null; every running one must agree.
   const everywhere = (id: string, state: string) => async () =>
     (await cluster.statesOf(id)).every((s) => s === null || s === state);
@@ -89,7 +90,7 @@ export async function runKillScenario(cluster: ClusterHandle, opts: ScenarioOpti
     report.kills.push({
       index,
       peerId: id,
-      allSuspectMs: suspect === null ? null : Math.round(absoluteNow() - killedAt),
+      allSuspectMs: suspect === null ? null : Math.round(absoluteNow() - killedAt.get(index)!),
       allDeadMs: null,
       maxDetectionMs: detection.length > 0 ? Math.round(Math.max(...detection)) : null,
     });
@@ -97,7 +98,7 @@ export async function runKillScenario(cluster: ClusterHandle, opts: ScenarioOpti
   say('every stopped node is SUSPECT on every survivor; waiting for DEAD');
   for (const k of report.kills) {
     const dead = await until(everywhere(k.peerId, 'DEAD'), opts.phaseTimeoutMs, opts.signal);
-    k.allDeadMs = dead === null ? null : Math.round(absoluteNow() - killedAt);
+    k.allDeadMs = dead === null ? null : Math.round(absoluteNow() - killedAt.get(k.index)!);
   }
   report.falseSuspicions = suspicions.filter((t) => !victimIds.has(t.peerId)).length;
   unsubscribe();

@@ -164,8 +164,9 @@ export async function startWorkerCluster(opts: WorkerClusterOptions): Promise<Cl
     eventLoopUtilization: () => slices.map((s) => s.utilization()),
     stop: async (i) => {
       const [slice, local] = sliceOf(i);
-      await slice.request({ op: 'stop', index: local });
+      const at = await slice.request<number>({ op: 'stop', index: local });
       running[i] = false;
+      return at;
     },
     restart: async (i) => {
       const [slice, local] = sliceOf(i);

@@ -306,7 +306,7 @@ export const SETTINGS = [
     allowed: 'an integer from 0 to 1000 (milliseconds)',
     description:
       'How long the heartbeat relay holds an accepted heartbeat so that others can share its frame: the most each hop adds to its travel.',
-    default: 100,
+    default: 30,
   }),
   setting({
     key: 'membership.relayDegree',
@@ -315,7 +315,7 @@ export const SETTINGS = [
     allowed: 'an integer from 1 to 64',
     description:
       'Heartbeat relay links this node opens to connected peers (it accepts others up to three times as many links in all).',
-    default: 3,
+    default: 2,
   }),
   setting({
     key: 'membership.maxClockSkewMs',

@@ -47,7 +47,8 @@ export interface HeartbeatRelayOptions {
   maxLinks: number;
 }
 
-export const defaultHeartbeatRelayOptions: HeartbeatRelayOptions = { delayMs: 100, degree: 3, maxLinks: 9 };
+/** The same as the `membership.relay*` settings' defaults (2 links, 30 ms: cheapest and fastest measured at 200 peers). */
+export const defaultHeartbeatRelayOptions: HeartbeatRelayOptions = { delayMs: 30, degree: 2, maxLinks: 6 };
 
 /** What the relay asks of the membership service for every frame a link delivers. */
 export type FrameHandler = (entries: Uint8Array[], from: string) => string | null;

@@ -17,7 +17,6 @@ export interface WorkerStart {
   firstIndex: number;
   peers: number;
   root: string;
-  earlier: string[];
   api: boolean;
   apiBasePort: number;
   degree: number;
@@ -33,6 +32,7 @@ export type WorkerRequest =
   | { op: 'waitForMeshes'; timeoutMs: number }
   | { op: 'rows' }
   | { op: 'relayTraffic' }
+  | { op: 'dialEarlierSlices'; earlier: string[] }
   | { op: 'stop'; index: number }
   | { op: 'restart'; index: number }
   | { op: 'stopAll' };
@@ -69,7 +69,6 @@ async function serve(): Promise<void> {
           seed: s.seed + s.firstIndex,
           membership: s.membership,
           firstIndex: s.firstIndex,
-          earlier: s.earlier,
           tune: (config) => applySettings(config, s.settings),
           onProgress: (started) => post({ kind: 'progress', started }),
         };
@@ -91,6 +90,9 @@ async function serve(): Promise<void> {
         return nodes().map((n, i) => nodeRow(n, first + i));
       case 'relayTraffic':
         return relayTrafficOf(nodes());
+      case 'dialEarlierSlices':
+        await cluster?.dialEarlierSlices(req.earlier);
+        return null;
       case 'stop': {
         const at = absoluteNow();
         await nodes()[req.index]?.stop();

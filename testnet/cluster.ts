@@ -47,11 +47,11 @@ export interface ClusterOptions {
   /**
    * Global index of this cluster's first node, when the testnet is split over several
    * event loops (testnet/worker-cluster.ts): node i here is node firstIndex + i there,
-   * in data dir names, API ports and the choice of whom to dial. Default 0.
+   * in data dir names, API ports and the choice of whom to dial. Default 0. The nodes
+   * before it start at the same time elsewhere, so their addresses are not known yet:
+   * dials to them wait for `Cluster.dialEarlierSlices`.
    */
   firstIndex?: number;
-  /** Listen addresses of the nodes before firstIndex, which run elsewhere and may be dialled. */
-  earlier?: readonly string[];
 }
 
 export interface Cluster {
@@ -62,6 +62,8 @@ export interface Cluster {
    * was stopped, dials up to `degree` running nodes, and puts it in its slot.
    */
   restart(index: number): Promise<BizraNode>;
+  /** Makes the dials to the nodes before firstIndex, given their listen addresses. */
+  dialEarlierSlices(earlier: readonly string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -81,6 +83,9 @@ export async function startCluster(opts: ClusterOptions, modules: { logger: Logg
   const pbftVerifier =
     opts.pbft && opts.pbft.sharedVerifier !== false ? new PbftVerifier({ validCacheSize: 262_144 }) : undefined;
   const validatorSetPath = opts.pbft ? await writeClusterValidatorSet(root, opts.pbft) : undefined;
+  const first = opts.firstIndex ?? 0;
+  /** Targets before `first` that each node will dial once their addresses are known. */
+  const deferred = new Map<number, number[]>();
   const cluster: Cluster = {
     root,
     nodes,
@@ -110,6 +115,16 @@ export async function startCluster(opts: ClusterOptions, modules: { logger: Logg
       );
       return node;
     },
+    async dialEarlierSlices(earlier) {
+      await Promise.all(
+        [...deferred].map(([local, targets]) =>
+          dialWithRetries(nodes[local] as BizraNode, first + local, () =>
+            dialTargets(nodes[local] as BizraNode, nodes, targets, first, earlier),
+          ),
+        ),
+      );
+      deferred.clear();
+    },
     async stop() {
       // Stop in parallel: each node's stop is independent and mostly waiting on sockets.
       await Promise.allSettled(nodes.map((n) => n.stop()));
@@ -117,7 +132,6 @@ export async function startCluster(opts: ClusterOptions, modules: { logger: Logg
     },
   };
   try {
-    const first = opts.firstIndex ?? 0;
     for (let local = 0; local < opts.peers; local++) {
       const i = first + local;
       const config = testnetConfig(i, opts);
@@ -138,7 +152,18 @@ export async function startCluster(opts: ClusterOptions, modules: { logger: Logg
       );
       nodes.push(node);
       await node.start();
-      await dialEarlier(node, nodes, i, degree, rand, first, opts.earlier ?? []);
+      const targets = dialTargetsOf(i, degree, rand);
+      const now = targets.filter((t) => t >= first);
+      if (now.length < targets.length)
+        deferred.set(
+          local,
+          targets.filter((t) => t < first),
+        );
+      // A node that has only deferred targets is judged when they are dialled.
+      if (now.length > 0)
+        await dialWithRetries(node, i, () => dialTargets(node, nodes, now, first, []), {
+          tolerate: now.length < targets.length,
+        });
       opts.onProgress?.(local + 1, opts.peers);
     }
     if (validatorSetPath) await introduceValidators(nodes);
@@ -201,35 +226,43 @@ function testnetConfig(i: number, opts: ClusterOptions): NodeConfig {
   return config;
 }
 
-/**
- * Node i dials up to `degree` distinct earlier nodes, chosen by the seeded PRNG: those
- * before `first` by their addresses in `earlier` (they run in another event loop), the
- * rest as nodes[t - first].
- */
-async function dialEarlier(
-  node: BizraNode,
-  nodes: BizraNode[],
-  i: number,
-  degree: number,
-  rand: () => number,
-  first = 0,
-  earlier: readonly string[] = [],
-): Promise<void> {
+/** The up to `degree` distinct earlier nodes node i dials, chosen by the seeded PRNG. */
+function dialTargetsOf(i: number, degree: number, rand: () => number): number[] {
   const targets = new Set<number>();
   const want = Math.min(degree, i);
   while (targets.size < want) targets.add(Math.floor(rand() * i));
-  // A failed dial leaves the node with fewer links, not a failed testnet; if it
-  // has none at all, that is an error worth stopping for, after a few tries (a busy
-  // event loop can drop a connection while it is being opened).
+  return [...targets];
+}
+
+/**
+ * Runs `dial` (which reports the first failure if no dial succeeded) up to three times.
+ * A failed dial leaves the node with fewer links, not a failed testnet; if it has no
+ * connection at all, that is an error worth stopping for, after a few tries (a busy
+ * event loop can drop a connection while it is being opened). `tolerate`: other dials
+ * are still to come, so failing here is not yet an error.
+ */
+async function dialWithRetries(
+  node: BizraNode,
+  i: number,
+  dial: () => Promise<unknown>,
+  opts: { tolerate?: boolean } = {},
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const failure = await dialTargets(node, nodes, [...targets], first, earlier);
-    if (failure === null || want === 0) return;
-    if (attempt === 3) throw new Error(`node ${i} could not dial any earlier node: ${failure}`);
+    const failure = await dial();
+    if (failure === null || node.host.getConnections().length > 0) return;
+    if (attempt === 3) {
+      if (opts.tolerate) return;
+      throw new Error(`node ${i} could not dial any earlier node: ${failure}`);
+    }
     await new Promise((r) => setTimeout(r, 500 * attempt));
   }
 }
 
-/** Dials every target; null if at least one dial succeeded, else the first failure. */
+/**
+ * Node `node` dials each target: those before `first` by their addresses in `earlier`
+ * (they run in another event loop), the rest as nodes[t - first]. Null if at least one
+ * dial succeeded, else the first failure.
+ */
 async function dialTargets(
   node: BizraNode,
   nodes: BizraNode[],

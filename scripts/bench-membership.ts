@@ -162,7 +162,14 @@ async function run(args: Args, root: string) {
       return true;
     };
     while (!(await done()) && absoluteNow() - lastKill < 60_000) await sleep(100);
-    const suspects = transitions.filter((t) => t.to === 'SUSPECT' && ids.has(t.peerId));
+    // The first SUSPECT of each (survivor, victim): a heartbeat still in flight at the kill
+    // can bring a victim back to ACTIVE for a moment on an overloaded survivor.
+    const firstSuspicion = new Map<string, ObservedTransition>();
+    for (const t of transitions) {
+      const pair = `${t.observer} ${t.peerId}`;
+      if (t.to === 'SUSPECT' && ids.has(t.peerId) && !firstSuspicion.has(pair)) firstSuspicion.set(pair, t);
+    }
+    const suspects = [...firstSuspicion.values()];
     if (suspects.length < (n - victims.size) * victims.size) {
       // Say which survivors never suspected a victim, and what they think of it now.
       for (const id of ids) {

@@ -7,8 +7,11 @@
  *
  * Started by the parent with fork(); argv[2] is the data dir, a temp dir of its own. Messages:
  * it sends { kind: 'ready', ... } once listening, then answers each { id, op } with
- * { id, ok, value }. It stops the node and exits on { op: 'stop' }, on SIGINT/SIGTERM and
- * when the parent goes; in that last case it also removes the data dir, as nobody else will.
+ * { id, ok, value }: op 'sample' with a NodeSample, op 'suspicions' with every SUSPECT
+ * transition since the node started (peer, absolute time, time since its last heartbeat:
+ * the kill phase's figures). It stops the node and exits on { op: 'stop' }, on
+ * SIGINT/SIGTERM and when the parent goes; in that last case it also removes the data
+ * dir, as nobody else will.
  */
 import { rmSync } from 'node:fs';
 import type { PeerState } from '../consensus/membership/index.ts';
@@ -16,6 +19,7 @@ import { defaultConfig } from '../node/config/schema.ts';
 import { initDataDir } from '../node/init.ts';
 import { createLogger } from '../node/log.ts';
 import { BizraNode } from '../node/node.ts';
+import { absoluteNow } from '../testnet/handle.ts';
 
 /** What the parent reads at the start and end of a measurement window. */
 export interface NodeSample {
@@ -46,7 +50,26 @@ export interface ChildReady {
   relayDelayMs: number;
 }
 
-export type ChildRequest = { id: number; op: 'sample' | 'stop' };
+/** A transition of a peer to SUSPECT, as the node's membership service reported it. */
+export interface SuspicionRecord {
+  peerId: string;
+  /** When the node reported it: absoluteNow() in this process, comparable with the parent's. */
+  at: number;
+  /** Transition.sinceLastHeartbeatMs: from the peer's last accepted heartbeat to SUSPECT. */
+  sinceLastHeartbeatMs: number;
+}
+
+/** The answer to op 'suspicions'. */
+export interface SuspicionLog {
+  /** absoluteNow() when answered: the parent checks the two processes' clocks against it. */
+  now: number;
+  suspicions: SuspicionRecord[];
+}
+
+/** The most SUSPECT transitions kept: a size's kill phase needs its victims' and a few more. */
+const MAX_SUSPICIONS = 100_000;
+
+export type ChildRequest = { id: number; op: 'sample' | 'suspicions' | 'stop' };
 export type ChildReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
 async function sample(node: BizraNode, suspicions: number): Promise<NodeSample> {
@@ -88,8 +111,13 @@ async function main(dataDir: string): Promise<void> {
   const logger = createLogger({ level: 'error', format: 'json', destination: process.stderr });
   const node = await BizraNode.create({ config, dataDir, probeGpu: false }, { identity, logger });
   let suspicions = 0;
+  const log: SuspicionRecord[] = [];
   node.membership.onTransition((t) => {
-    if (t.to === 'SUSPECT') suspicions++;
+    if (t.to !== 'SUSPECT') return;
+    suspicions++;
+    if (log.length < MAX_SUSPICIONS) {
+      log.push({ peerId: t.peerId, at: absoluteNow(), sinceLastHeartbeatMs: t.sinceLastHeartbeatMs });
+    }
   });
   let stopping = false;
   let orphaned = false;
@@ -116,6 +144,11 @@ async function main(dataDir: string): Promise<void> {
   await node.start();
   process.on('message', (msg: ChildRequest) => {
     if (msg.op === 'stop') return stop(0, msg.id);
+    if (msg.op === 'suspicions') {
+      const value: SuspicionLog = { now: absoluteNow(), suspicions: log };
+      process.send?.({ id: msg.id, ok: true, value } satisfies ChildReply);
+      return;
+    }
     sample(node, suspicions).then(
       (value) => process.send?.({ id: msg.id, ok: true, value } satisfies ChildReply),
       (err: unknown) => process.send?.({ id: msg.id, ok: false, error: String(err) } satisfies ChildReply),

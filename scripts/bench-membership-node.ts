@@ -16,7 +16,19 @@
  * make peers look dead). The in-process testnet (bench:membership) cannot show this:
  * its nodes share one event loop per thread and one verified-signature cache.
  *
- * Exits 1 if any size ends with a peer not ACTIVE or saw a SUSPECT transition.
+ * Then, after the window's figures are taken, the kill phase (`--kill K`, 0: none): the
+ * generator stops K seeded-random origins that are not link peers (their heartbeats
+ * reach the node through the relay, as a far node's would), one by one, victim k at
+ * phase (k + 1/2) / K of the heartbeat interval (a stratified sample of crash times, as
+ * in bench:membership); a heartbeat a victim sent before its stop still arrives, none
+ * after it (HeartbeatLoad.kill). The node reports its SUSPECT transitions; once every
+ * victim is SUSPECT (or 30 s after the last kill), the size reports p50 / p99 / max of
+ * kill -> SUSPECT and of last heartbeat -> SUSPECT (the node's own figure), over each
+ * victim's first SUSPECT, the victims never suspected, and the false suspicions: peers
+ * not (yet) stopped that went SUSPECT during the kill phase.
+ *
+ * Exits 1 if any size ends its window with a peer not ACTIVE or saw a SUSPECT transition
+ * in it, or in its kill phase left a victim unsuspected or suspected a live peer.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,9 +37,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { argsOrExitCode, intArg, numberArg, parseQuietly, UsageError } from '../testnet/args.ts';
+import { mulberry32 } from '../testnet/cluster.ts';
+import { absoluteNow } from '../testnet/handle.ts';
 import { HeartbeatLoad, type LoadCounters } from '../testnet/heartbeat-load.ts';
+import { chooseVictims } from '../testnet/heartbeat-wave.ts';
 import { sleep } from '../testnet/mesh.ts';
-import type { ChildReady, ChildReply, ChildRequest, NodeSample } from './bench-membership-node-child.ts';
+import type {
+  ChildReady,
+  ChildReply,
+  ChildRequest,
+  NodeSample,
+  SuspicionLog,
+  SuspicionRecord,
+} from './bench-membership-node-child.ts';
 import { percentile } from './bench-testnet.ts';
 
 export interface Args {
@@ -39,6 +61,8 @@ export interface Args {
   /** Seconds the node is measured connected but without peers' heartbeats, before the load. */
   idle: number;
   seed: number;
+  /** Origins to stop after the window, to time their detection (0: no kill phase). */
+  kill: number;
   /** Write a V8 CPU profile of the node process (not the generator) into this directory. */
   cpuProf?: string;
   json: boolean;
@@ -97,7 +121,15 @@ function program(): Command {
         .default(5),
     )
     .addOption(
-      new Option('--seed <s>', 'seed for the wave model (depths, links, timing)')
+      new Option(
+        '--kill <k>',
+        'after the window, stop this many origins (not link peers) and time their SUSPECT on the node; 0: no kill phase',
+      )
+        .argParser(intArg(0, MAX_PEERS))
+        .default(20),
+    )
+    .addOption(
+      new Option('--seed <s>', 'seed for the wave model (depths, links, timing) and the victims')
         .argParser(intArg(0, 0xffff_ffff))
         .default(1),
     )
@@ -122,7 +154,118 @@ export function parseArgs(argv: readonly string[]): Args | { help: string } {
   if (small !== undefined) {
     throw new UsageError(`--peers ${small} is too few for --links ${args.links}: every link peer is a peer.`);
   }
+  const few = args.peers.find((n) => args.kill > n - 1 - args.links);
+  if (few !== undefined) {
+    throw new UsageError(
+      `--kill ${args.kill} is too many for --peers ${few} with --links ${args.links}: at most ${few - 1 - args.links} peers are not link peers.`,
+    );
+  }
   return args;
+}
+
+/** p50, p99 and max of some durations, ms. */
+export interface Spread {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** A stopped origin: the peer id the node knows it by, and when it stopped (absoluteNow). */
+export interface Victim {
+  peerId: string;
+  killedAt: number;
+  /** How far into the heartbeat interval it stopped: ms past the phase of its last wave. */
+  phaseMs: number;
+}
+
+/** What a kill phase showed, from the node's SUSPECT transitions. */
+export interface KillFigures {
+  killed: number;
+  /** Victims that went SUSPECT after their kill. */
+  suspected: number;
+  /** Victims with no SUSPECT after their kill. */
+  neverSuspected: string[];
+  /** SUSPECT transitions, in the kill phase, of peers not stopped (or not stopped yet). */
+  falseSuspicions: number;
+  falselySuspected: string[];
+  /** From the kill to the victim's first SUSPECT after it; null if none was suspected. */
+  killToSuspectMs: Spread | null;
+  /** The same transitions' sinceLastHeartbeatMs: the node's own detection latency. */
+  lastHeartbeatToSuspectMs: Spread | null;
+  /**
+   * A check on the kill itself: when each suspected victim's last heartbeat reached the
+   * node, in ms after the phase of the last wave before its kill (SUSPECT time, less
+   * sinceLastHeartbeatMs, less the kill time, plus its phaseMs). From 0 to the wave's
+   * length (~100-300 ms) if the heartbeat it sent before its kill arrived and none
+   * after; below 0, that one was lost; a second or more, a later one was sent.
+   */
+  lastHeartbeatAfterPhaseMs: { min: number; max: number } | null;
+}
+
+export interface KillResult extends KillFigures {
+  /** From the first kill to the last, ms (the K phases are spread over one interval). */
+  killSpanMs: number;
+  /**
+   * The node's clock minus ours (both absoluteNow), read over IPC in the round trip
+   * that took least, ± half that round trip: the error in the kill -> SUSPECT times.
+   */
+  clockOffsetMs: { estimate: number; within: number };
+  ok: boolean;
+}
+
+/** When victim `k` of `count` is stopped: at (k + 1/2) / count of the interval, in ms past a whole interval. */
+export function killPhaseMs(k: number, count: number, intervalMs: number): number {
+  return ((k + 0.5) / count) * intervalMs;
+}
+
+function spread(values: number[]): Spread | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    p50: Math.round(percentile(sorted, 50)),
+    p99: Math.round(percentile(sorted, 99)),
+    max: Math.round(sorted[sorted.length - 1] as number),
+  };
+}
+
+/**
+ * The kill phase's figures from the node's SUSPECT transitions: each victim's first
+ * SUSPECT after its kill counts; any other SUSPECT from `since` (the phase's start) on,
+ * of a peer not stopped or before its stop, is a false suspicion.
+ */
+export function killFigures(
+  victims: readonly Victim[],
+  suspicions: readonly SuspicionRecord[],
+  since: number,
+): KillFigures {
+  const killedAt = new Map(victims.map((v) => [v.peerId, v.killedAt]));
+  const first = new Map<string, SuspicionRecord>();
+  const falselySuspected: string[] = [];
+  for (const s of suspicions) {
+    if (s.at < since) continue;
+    const killed = killedAt.get(s.peerId);
+    if (killed === undefined || s.at < killed) falselySuspected.push(s.peerId);
+    else if (!first.has(s.peerId)) first.set(s.peerId, s);
+  }
+  const found = [...first.values()];
+  const victim = new Map(victims.map((v) => [v.peerId, v]));
+  const afterPhase = found.map((s) => {
+    const v = victim.get(s.peerId) as Victim;
+    return s.at - s.sinceLastHeartbeatMs - v.killedAt + v.phaseMs;
+  });
+  return {
+    killed: victims.length,
+    suspected: found.length,
+    neverSuspected: victims.filter((v) => !first.has(v.peerId)).map((v) => v.peerId),
+    falseSuspicions: falselySuspected.length,
+    falselySuspected,
+    killToSuspectMs: spread(found.map((s) => s.at - (killedAt.get(s.peerId) as number))),
+    lastHeartbeatToSuspectMs: spread(found.map((s) => s.sinceLastHeartbeatMs)),
+    lastHeartbeatAfterPhaseMs:
+      afterPhase.length === 0
+        ? null
+        : { min: Math.round(Math.min(...afterPhase)), max: Math.round(Math.max(...afterPhase)) },
+  };
 }
 
 export interface SizeResult {
@@ -166,8 +309,17 @@ export interface SizeResult {
     sendsBackpressured: number;
     framesReceivedPerSecond: number;
   };
+  /** The kill phase after the window; null with --kill 0. */
+  kill: KillResult | null;
   ok: boolean;
 }
+
+/** How long after the last kill the node has to suspect every victim. */
+const KILL_TIMEOUT_MS = 30_000;
+/** How often the node is asked for its SUSPECT transitions while they are awaited. */
+const KILL_POLL_MS = 200;
+/** Mixed into --seed for the victims, so that they are not drawn from the wave model's own sequence. */
+const VICTIM_SEED = 0x6b11_1ed5;
 
 const CHILD = fileURLToPath(new URL('./bench-membership-node-child.ts', import.meta.url));
 const MiB = 1024 * 1024;
@@ -232,6 +384,10 @@ class ChildNode {
     return this.request<NodeSample>('sample');
   }
 
+  suspicions(): Promise<SuspicionLog> {
+    return this.request<SuspicionLog>('suspicions');
+  }
+
   /** Asks the node to stop; kills it if it has not exited in 10 s. */
   async stop(): Promise<void> {
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
@@ -247,6 +403,55 @@ async function untilPhase(intervalMs: number, phase: number, minMs: number): Pro
   const earliest = Date.now() + minMs;
   const at = Math.ceil((earliest - phase) / intervalMs) * intervalMs + phase;
   await sleep(at - Date.now());
+}
+
+/**
+ * The kill phase: stops `args.kill` origins that are not link peers, one by one at
+ * stratified phases of the interval, then waits until the node has suspected them all
+ * (or KILL_TIMEOUT_MS after the last kill) and reads its SUSPECT transitions.
+ */
+async function killPhase(
+  child: ChildNode,
+  load: HeartbeatLoad,
+  args: Args,
+  origins: number,
+  intervalMs: number,
+): Promise<KillResult> {
+  const chosen = chooseVictims(origins, args.links, args.kill, mulberry32((args.seed ^ VICTIM_SEED) >>> 0));
+  const ids = chosen.map((o) => load.peerIdOf(o));
+  const since = absoluteNow();
+  const victims: Victim[] = [];
+  // How long detection takes depends on where in the interval a peer dies: just after it
+  // sent a heartbeat, the node waits a whole interval longer than just before. Every
+  // origin sends on the same wall-clock phase, so stopping all victims at one moment would
+  // sample one phase; victim k stops at phase (k + 1/2) / K instead, a stratified sample
+  // of crash times (scripts/bench-membership.ts does the same).
+  for (const [k, o] of chosen.entries()) {
+    const phase = killPhaseMs(k, chosen.length, intervalMs);
+    await sleep((phase - (Date.now() % intervalMs) + intervalMs) % intervalMs);
+    const { at, phaseMs } = load.kill(o);
+    victims.push({ peerId: ids[k] as string, killedAt: at, phaseMs });
+  }
+  const firstKill = victims[0]?.killedAt ?? since;
+  const lastKill = victims[victims.length - 1]?.killedAt ?? since;
+  let figures: KillFigures;
+  let offset = { estimate: 0, within: Number.POSITIVE_INFINITY };
+  for (;;) {
+    const asked = absoluteNow();
+    const log = await child.suspicions();
+    const answered = absoluteNow();
+    const within = (answered - asked) / 2;
+    if (within < offset.within) offset = { estimate: log.now - (asked + within), within };
+    figures = killFigures(victims, log.suspicions, since);
+    if (figures.neverSuspected.length === 0 || answered - lastKill > KILL_TIMEOUT_MS) break;
+    await sleep(KILL_POLL_MS);
+  }
+  return {
+    ...figures,
+    killSpanMs: Math.round(lastKill - firstKill),
+    clockOffsetMs: { estimate: r3(offset.estimate), within: r3(offset.within) },
+    ok: figures.neverSuspected.length === 0 && figures.falseSuspicions === 0,
+  };
 }
 
 async function runSize(peers: number, args: Args): Promise<SizeResult> {
@@ -305,6 +510,11 @@ async function runSize(peers: number, args: Args): Promise<SizeResult> {
   const elu = performance.eventLoopUtilization(elu0).utilization;
   const { lags, signMs } = load.takeLag();
   const links = load.linksOpen();
+  let kill: KillResult | null = null;
+  if (args.kill > 0) {
+    log(`${peers} peers: window done; stopping ${args.kill} origins`);
+    kill = await killPhase(child, load, args, peers - 1, interval);
+  }
   cleanups.delete(`load-${peers}`);
   await load.stop();
   cleanups.delete(`child-${peers}`);
@@ -320,6 +530,7 @@ async function runSize(peers: number, args: Args): Promise<SizeResult> {
   const diff = (k: keyof LoadCounters) => c1[k] - c0[k];
   const sorted = [...lags].sort((a, b) => a - b);
   const suspicionsInWindow = s1.suspicions - s0.suspicions;
+  const windowOk = s1.states.ACTIVE === peers - 1 && s1.states.SUSPECT === 0 && suspicionsInWindow === 0;
   return {
     peers,
     links,
@@ -362,20 +573,27 @@ async function runSize(peers: number, args: Args): Promise<SizeResult> {
       sendsBackpressured: diff('sendsBackpressured'),
       framesReceivedPerSecond: r1(diff('framesReceived') / wall),
     },
-    ok: s1.states.ACTIVE === peers - 1 && s1.states.SUSPECT === 0 && suspicionsInWindow === 0,
+    kill,
+    ok: windowOk && (kill === null || kill.ok),
   };
 }
 
 function render(rows: SizeResult[], args: Args): string {
   const f = (x: number, d = 1) => x.toFixed(d);
+  const ms = (s: Spread | null) => (s === null ? '-' : `${s.p50} / ${s.p99} / ${s.max}`);
+  const killCells = (k: KillResult | null) =>
+    k === null
+      ? '- | - | -'
+      : `${ms(k.killToSuspectMs)} | ${ms(k.lastHeartbeatToSuspectMs)} | ${k.suspected} of ${k.killed} / ${k.falseSuspicions}${k.ok ? '' : ' FAILED'}`;
   return [
-    `bench:membership-node  one node in its own process, the other peers played over ${args.links} relay links with ${args.dup} duplicate copies per heartbeat; ${args.seconds} s windows; Node ${process.version}`,
-    '| peers | all ACTIVE after | node CPU, cores (idle) | per peer above idle, % of a core | µs CPU per heartbeat above idle | event loop busy | RSS MiB (before load) | RSS KiB per peer | heartbeats accepted/s | duplicates dropped/s | frames in/s / out/s | SUSPECT: in window / at end | generator CPU, cores | generator lag p99 / max ms |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `bench:membership-node  one node in its own process, the other peers played over ${args.links} relay links with ${args.dup} duplicate copies per heartbeat; ${args.seconds} s windows; ${args.kill > 0 ? `then ${args.kill} peers (not link peers) stopped at stratified phases of the interval` : 'no kill phase'}; Node ${process.version}`,
+    '| peers | all ACTIVE after | node CPU, cores (idle) | per peer above idle, % of a core | µs CPU per heartbeat above idle | event loop busy | RSS MiB (before load) | RSS KiB per peer | heartbeats accepted/s | duplicates dropped/s | frames in/s / out/s | SUSPECT: in window / at end | generator CPU, cores | generator lag p99 / max ms | kill → SUSPECT p50 / p99 / max ms | last heartbeat → SUSPECT p50 / p99 / max ms | killed SUSPECT / false SUSPECT |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => {
       const n = r.node;
       const g = r.generator;
-      return `| ${r.peers} | ${r.allActiveSeconds === null ? 'not reached' : `${f(r.allActiveSeconds)} s`} | ${f(n.cpuCores, 3)} (${f(n.idleCpuCores, 3)}) | ${f(n.cpuPerPeerPercent, 4)} % | ${f(n.cpuMicrosPerHeartbeat)} | ${f(n.eventLoopUtilization * 100)} % | ${f(n.rssMiB)} (${f(n.rssBeforeLoadMiB)}) | ${f(n.rssPerPeerKiB)} | ${f(n.heartbeatsAcceptedPerSecond)} | ${f(n.duplicatesDroppedPerSecond)} | ${f(n.framesInPerSecond)} / ${f(n.framesOutPerSecond)} | ${n.suspicionsInWindow} / ${n.endStates.SUSPECT}${r.ok ? '' : ` (ACTIVE ${n.endStates.ACTIVE} of ${r.peers - 1}) FAILED`} | ${f(g.cpuCores, 3)} | ${f(g.lagMs.p99)} / ${f(g.lagMs.max)} |`;
+      const windowOk = n.endStates.ACTIVE === r.peers - 1 && n.endStates.SUSPECT === 0 && n.suspicionsInWindow === 0;
+      return `| ${r.peers} | ${r.allActiveSeconds === null ? 'not reached' : `${f(r.allActiveSeconds)} s`} | ${f(n.cpuCores, 3)} (${f(n.idleCpuCores, 3)}) | ${f(n.cpuPerPeerPercent, 4)} % | ${f(n.cpuMicrosPerHeartbeat)} | ${f(n.eventLoopUtilization * 100)} % | ${f(n.rssMiB)} (${f(n.rssBeforeLoadMiB)}) | ${f(n.rssPerPeerKiB)} | ${f(n.heartbeatsAcceptedPerSecond)} | ${f(n.duplicatesDroppedPerSecond)} | ${f(n.framesInPerSecond)} / ${f(n.framesOutPerSecond)} | ${n.suspicionsInWindow} / ${n.endStates.SUSPECT}${windowOk ? '' : ` (ACTIVE ${n.endStates.ACTIVE} of ${r.peers - 1}) FAILED`} | ${f(g.cpuCores, 3)} | ${f(g.lagMs.p99)} / ${f(g.lagMs.max)} | ${killCells(r.kill)} |`;
     }),
     '',
   ].join('\n');
@@ -389,9 +607,12 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const peers of args.peers) {
       const r = await runSize(peers, args);
       rows.push(r);
+      const k = r.kill;
       log(
-        `${peers} peers: node ${r.node.cpuCores} cores, ${r.node.rssMiB} MiB; generator ${r.generator.cpuCores} cores, lag p99 ${r.generator.lagMs.p99} ms, signing ${r.generator.signMsPerWave} ms a wave${r.ok ? '' : '; FAILED'}`,
+        `${peers} peers: node ${r.node.cpuCores} cores, ${r.node.rssMiB} MiB; generator ${r.generator.cpuCores} cores, lag p99 ${r.generator.lagMs.p99} ms, signing ${r.generator.signMsPerWave} ms a wave${k === null ? '' : `; kill -> SUSPECT p50 ${k.killToSuspectMs?.p50 ?? '-'} ms, p99 ${k.killToSuspectMs?.p99 ?? '-'} ms, ${k.suspected} of ${k.killed} suspected, ${k.falseSuspicions} false (kills over ${k.killSpanMs} ms; last heartbeats ${k.lastHeartbeatAfterPhaseMs?.min ?? '-'} to ${k.lastHeartbeatAfterPhaseMs?.max ?? '-'} ms into their wave; clocks ${k.clockOffsetMs.estimate} ± ${k.clockOffsetMs.within} ms apart)`}${r.ok ? '' : '; FAILED'}`,
       );
+      if (k !== null && k.neverSuspected.length > 0) log(`  never SUSPECT: ${k.neverSuspected.join(', ')}`);
+      if (k !== null && k.falseSuspicions > 0) log(`  falsely SUSPECT: ${k.falselySuspected.join(', ')}`);
     }
   } finally {
     await cleanUp();

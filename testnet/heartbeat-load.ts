@@ -14,11 +14,17 @@
  * batched per link. Heartbeats are signed ahead, in the gap after a wave: an origin signs
  * on its own machine, so signing must not delay the frames. What the node sends back
  * is read and counted, not parsed.
+ *
+ * kill(o) stops origin o as a crashed node stops: from that moment no heartbeat of it is
+ * signed or sent. A heartbeat belongs to its wave's phase, the moment its origin sent it
+ * (the relays take it on from there): one sent before the stop still arrives as the wave
+ * model has it, even after the stop; one whose phase is at or after the stop never
+ * leaves, even if it was signed ahead (heartbeat-wave.ts sentBefore).
  */
 import { randomBytes } from 'node:crypto';
-import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
+import { generateKeyPairFromSeed, publicKeyFromRaw } from '@libp2p/crypto/keys';
 import type { Stream } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
+import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import { defaultConfig } from '../node/config/schema.ts';
 import { FrameDecoder, lengthPrefixed } from '../node/membership/frame-decoder.ts';
@@ -28,7 +34,8 @@ import { signHeartbeat } from '../protocol/membership/heartbeat.ts';
 import { encodeHeartbeatBatch, MAX_BATCH_BYTES } from '../protocol/membership/heartbeat-batch.ts';
 import { HEARTBEAT_PROTOCOL } from '../protocol/topics.ts';
 import { mulberry32 } from './cluster.ts';
-import { planWave, type WaveModel, type WaveTopology, waveTopology } from './heartbeat-wave.ts';
+import { absoluteNow } from './handle.ts';
+import { planWave, sentBefore, type WaveModel, type WaveTopology, waveTopology } from './heartbeat-wave.ts';
 import { sleep } from './mesh.ts';
 
 export interface HeartbeatLoadOptions extends WaveModel {
@@ -86,6 +93,9 @@ export class HeartbeatLoad {
   private signMs: number[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  /** When each stopped origin stopped, on the wall clock the waves' phases are on (Date.now). */
+  private readonly stoppedAt: number[] = [];
+  private stopped = 0;
 
   private constructor(opts: HeartbeatLoadOptions, signers: Ed25519Signer[], hosts: LinkHost[]) {
     this.opts = opts;
@@ -168,6 +178,33 @@ export class HeartbeatLoad {
     return out;
   }
 
+  /** The peer id the node knows origin `o` by (from its public key, as the node derives it). */
+  peerIdOf(o: number): string {
+    const signer = this.signers[o];
+    if (signer === undefined) throw new RangeError(`no origin ${o}`);
+    return peerIdFromPublicKey(publicKeyFromRaw(signer.publicKey)).toString();
+  }
+
+  /**
+   * Stops origin `o` now, for good: no heartbeat of it is signed or sent from this moment
+   * on, while one it sent before (its wave's phase is earlier) still arrives as the wave
+   * model has it. Returns the moment it stopped, in absolute ms (absoluteNow:
+   * performance.timeOrigin + performance.now(), comparable with the node's process),
+   * and how far into the heartbeat interval that was (ms past the last wave's phase).
+   */
+  kill(o: number): { at: number; phaseMs: number } {
+    if (o < 0 || o >= this.signers.length) throw new RangeError(`no origin ${o}`);
+    // One instant read on both clocks: the wall clock to compare with the waves' phases,
+    // the absolute one to compare with the node's transitions.
+    const wall = wallNow();
+    const at = absoluteNow();
+    if (this.stoppedAt[o] === undefined) {
+      this.stoppedAt[o] = wall;
+      this.stopped++;
+    }
+    return { at, phaseMs: wall % this.opts.intervalMs };
+  }
+
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
@@ -180,11 +217,16 @@ export class HeartbeatLoad {
     const interval = this.opts.intervalMs;
     const phase = Math.ceil(wallNow() / interval) * interval;
     const t0 = performance.now();
-    const bytes = this.signers.map((s) =>
-      signHeartbeat(
-        { incarnation: 1, sequence, timestampMs: phase, consensusHeight: 0, loadPermille: 250, gpu: false },
-        s,
-      ),
+    // A stopped origin signs nothing any more (the same test as sentBefore: it signs this
+    // wave only if it is still running at `phase`). One that stops after this signing but
+    // before `phase` has its bytes dropped at send time, as it never sent them.
+    const bytes = this.signers.map((s, o) =>
+      phase >= (this.stoppedAt[o] ?? Number.POSITIVE_INFINITY)
+        ? undefined
+        : signHeartbeat(
+            { incarnation: 1, sequence, timestampMs: phase, consensusHeight: 0, loadPermille: 250, gpu: false },
+            s,
+          ),
     );
     this.signMs.push(performance.now() - t0);
     // If signing ran past the boundary (a saturated generator), the frames go at once
@@ -197,10 +239,11 @@ export class HeartbeatLoad {
       while (next < frames.length && phase + (frames[next] as { atMs: number }).atMs <= now + 0.5) {
         const f = frames[next++]!;
         this.lags.push(Math.max(0, now - (phase + f.atMs)));
-        this.send(
-          this.hosts[f.link] as LinkHost,
-          f.origins.map((o) => bytes[o] as Uint8Array),
-        );
+        // Decided by the wave's phase, not by when this frame goes: a frame late in the
+        // wave, after an origin stopped, still carries the heartbeat it sent at `phase`.
+        const origins = this.stopped === 0 ? f.origins : sentBefore(f.origins, phase, this.stoppedAt);
+        const entries = origins.flatMap((o) => bytes[o] ?? []);
+        if (entries.length > 0) this.send(this.hosts[f.link] as LinkHost, entries);
       }
       if (next < frames.length) {
         this.timer = setTimeout(step, Math.max(0, phase + frames[next]!.atMs - wallNow()));

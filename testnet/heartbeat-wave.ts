@@ -130,3 +130,36 @@ export function planWave(topo: WaveTopology, model: WaveModel, rand: () => numbe
   }
   return [...frames.values()].sort((a, b) => a.atMs - b.atMs || a.link - b.link);
 }
+
+/**
+ * `k` distinct origins to stop, drawn with `rand` (a partial Fisher-Yates shuffle), in
+ * the order drawn, from those that are not link peers (origins `links` and up): their
+ * heartbeats reach the node through the relay, as a far node's would, while a link
+ * peer's host is its own relay link and stays up.
+ */
+export function chooseVictims(origins: number, links: number, k: number, rand: () => number): number[] {
+  const far = origins - links;
+  if (!Number.isInteger(k) || k < 0 || k > far) {
+    throw new RangeError(`can stop 0 to ${Math.max(0, far)} origins that are not link peers, not ${k}`);
+  }
+  const pool = Array.from({ length: far }, (_, i) => links + i);
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(rand() * (far - i));
+    [pool[i], pool[j]] = [pool[j] as number, pool[i] as number];
+  }
+  return pool.slice(0, k);
+}
+
+/**
+ * The origins of a frame of the wave sent at `phase` (wall-clock ms) that still go out,
+ * given when each origin stopped (`stoppedAt[o]`, same clock; absent: still running).
+ * In the model every origin sends its heartbeat at the wave's phase and relays carry it
+ * from there, so a heartbeat belongs to the wave's phase, not to the moment its frame
+ * reaches the node: one sent before its origin stopped (phase < stoppedAt) still arrives,
+ * however late in the wave; one of a wave whose phase is at or after the stop was never
+ * sent, even if the generator signed it ahead. A stop within the very millisecond of
+ * the phase counts as before the send.
+ */
+export function sentBefore(origins: readonly number[], phase: number, stoppedAt: readonly number[]): number[] {
+  return origins.filter((o) => !(phase >= (stoppedAt[o] ?? Number.POSITIVE_INFINITY)));
+}

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs } from '../../scripts/bench-membership-node.ts';
+import { killFigures, killPhaseMs, parseArgs } from '../../scripts/bench-membership-node.ts';
 import { UsageError } from '../args.ts';
 import { mulberry32 } from '../cluster.ts';
-import { FLOOD_FANOUT, planWave, waveTopology } from '../heartbeat-wave.ts';
+import { chooseVictims, FLOOD_FANOUT, planWave, sentBefore, waveTopology } from '../heartbeat-wave.ts';
 
 const MODEL = { dup: 1.5, hopMs: 35, flushMs: 30 };
 
@@ -16,6 +16,7 @@ describe('bench:membership-node flags', () => {
       warmup: 120,
       idle: 5,
       seed: 1,
+      kill: 20,
       json: false,
     });
   });
@@ -37,6 +38,8 @@ describe('bench:membership-node flags', () => {
         '2',
         '--warmup',
         '60',
+        '--kill',
+        '0',
         '--json',
       ]),
     ).toMatchObject({
@@ -47,8 +50,11 @@ describe('bench:membership-node flags', () => {
       seed: 9,
       idle: 2,
       warmup: 60,
+      kill: 0,
       json: true,
     });
+    // At most N - 1 minus the link peers: 200 - 1 - 4.
+    expect(parseArgs(['--peers', '200', '--kill', '195'])).toMatchObject({ kill: 195 });
   });
 
   const bad: Array<[string[], RegExp]> = [
@@ -59,6 +65,9 @@ describe('bench:membership-node flags', () => {
     [['--dup', '-1'], /--dup/],
     [['--links', '2', '--dup', '1.5'], /--dup 1.5 needs at least 3 links/],
     [['--peers', '4', '--links', '4', '--dup', '1'], /--peers 4 is too few for --links 4/],
+    [['--kill', '-1'], /--kill.*integer from 0/],
+    [['--peers', '1000,200', '--kill', '196'], /--kill 196 is too many for --peers 200 with --links 4: at most 195/],
+    [['--peers', '50', '--links', '6', '--dup', '1', '--kill', '44'], /at most 43 peers are not link peers/],
   ];
   for (const [argv, message] of bad) {
     it(`refuses ${argv.join(' ')}`, () => {
@@ -130,5 +139,73 @@ describe('heartbeat wave model', () => {
     expect(count(0)).toBe(50);
     expect(count(3)).toBe(200);
     expect(() => planWave(topo, { ...MODEL, dup: 3.5 }, rand)).toThrow(RangeError);
+  });
+});
+
+describe('kill phase', () => {
+  it('stops distinct origins that are not link peers, the same ones for the same seed', () => {
+    const victims = chooseVictims(199, 4, 40, mulberry32(11));
+    expect(victims).toHaveLength(40);
+    expect(new Set(victims).size).toBe(40);
+    expect(victims.every((o) => Number.isInteger(o) && o >= 4 && o < 199)).toBe(true);
+    expect(chooseVictims(199, 4, 40, mulberry32(11))).toEqual(victims);
+    expect(chooseVictims(199, 4, 40, mulberry32(12))).not.toEqual(victims);
+    // Every origin that is not a link peer, once each.
+    expect([...chooseVictims(10, 4, 6, mulberry32(1))].sort((a, b) => a - b)).toEqual([4, 5, 6, 7, 8, 9]);
+    expect(chooseVictims(10, 4, 0, mulberry32(1))).toEqual([]);
+    expect(() => chooseVictims(10, 4, 7, mulberry32(1))).toThrow(RangeError);
+  });
+
+  it('spreads the kills over the interval at (k + 1/2) / K', () => {
+    expect([0, 1, 2, 3].map((k) => killPhaseMs(k, 4, 1000))).toEqual([125, 375, 625, 875]);
+    expect(killPhaseMs(0, 1, 1000)).toBe(500);
+    expect(killPhaseMs(39, 40, 1000)).toBe(987.5);
+  });
+
+  it("delivers a stopped origin's heartbeat sent before its stop, however late, and none after", () => {
+    const stoppedAt: number[] = [];
+    stoppedAt[2] = 10_250; // stopped 250 ms into the wave of 10 000
+    stoppedAt[3] = 9_999; // stopped just before it
+    stoppedAt[4] = 10_000; // in the very millisecond of it: counts as before the send
+    // The wave of 10 000: origin 2 sent at 10 000, before its stop, so it still arrives.
+    expect(sentBefore([1, 2, 3, 4, 5], 10_000, stoppedAt)).toEqual([1, 2, 5]);
+    // The next wave: origin 2 is gone too.
+    expect(sentBefore([1, 2, 3, 4, 5], 11_000, stoppedAt)).toEqual([1, 5]);
+    expect(sentBefore([1, 5], 11_000, [])).toEqual([1, 5]);
+  });
+
+  it('times each victim by its first SUSPECT after its kill and counts every other SUSPECT as false', () => {
+    const victims = [
+      { peerId: 'a', killedAt: 1_000, phaseMs: 100 },
+      { peerId: 'b', killedAt: 1_500, phaseMs: 600 },
+      { peerId: 'c', killedAt: 1_900, phaseMs: 0 },
+    ];
+    const figures = killFigures(
+      victims,
+      [
+        { peerId: 'x', at: 500, sinceLastHeartbeatMs: 4_000 }, // before the phase: not counted
+        { peerId: 'b', at: 1_200, sinceLastHeartbeatMs: 4_100 }, // before b's kill: false
+        { peerId: 'a', at: 5_500, sinceLastHeartbeatMs: 4_400 },
+        { peerId: 'b', at: 6_200, sinceLastHeartbeatMs: 4_600 },
+        { peerId: 'a', at: 9_000, sinceLastHeartbeatMs: 8_000 }, // a's second: ignored
+        { peerId: 'y', at: 7_000, sinceLastHeartbeatMs: 4_000 }, // never stopped: false
+      ],
+      900,
+    );
+    expect(figures).toEqual({
+      killed: 3,
+      suspected: 2,
+      neverSuspected: ['c'],
+      falseSuspicions: 2,
+      falselySuspected: ['b', 'y'],
+      killToSuspectMs: { p50: 4_500, p99: 4_700, max: 4_700 },
+      lastHeartbeatToSuspectMs: { p50: 4_400, p99: 4_600, max: 4_600 },
+      // a: heard at 5 500 - 4 400 = 1 100, its wave at 1 000 - 100 = 900; b: 1 600 and 900.
+      lastHeartbeatAfterPhaseMs: { min: 200, max: 700 },
+    });
+    const none = killFigures(victims, [], 0);
+    expect(none.killToSuspectMs).toBeNull();
+    expect(none.lastHeartbeatAfterPhaseMs).toBeNull();
+    expect(none.neverSuspected).toEqual(['a', 'b', 'c']);
   });
 });

@@ -180,7 +180,14 @@ export class HeartbeatRelay {
   }
 
   private send(link: Link): void {
-    if (link.pending.size === 0 || link.stream.status !== 'open' || link.stream.writableNeedsDrain) return;
+    if (link.pending.size === 0 || link.stream.status !== 'open') return;
+    if (link.stream.writableNeedsDrain) {
+      // The peer is not reading as fast as we write. The newest heartbeat per origin
+      // stays queued; if every link of a node is held back for seconds, its peers
+      // will suspect it, and this counter says why.
+      this.m.metrics.relayHeldBack.inc();
+      return;
+    }
     const entries: Uint8Array[] = [];
     for (const [origin, p] of link.pending) {
       entries.push(p.bytes);

@@ -45,6 +45,7 @@ export class NodeMetrics {
   readonly heartbeatsSent: Counter;
   readonly heartbeatsReceived: Counter<'result'>;
   readonly relayFrames: Counter<'direction'>;
+  readonly relayHeldBack: Counter;
   readonly relayLinks: Gauge;
   readonly membershipPeers: Gauge<'state'>;
   readonly membershipTransitions: Counter<'from' | 'to'>;
@@ -191,6 +192,11 @@ export class NodeMetrics {
       name: 'bizra_membership_relay_frames_total',
       help: 'HeartbeatBatch frames on relay links, by direction (in, out).',
       labelNames: ['direction'],
+      registers,
+    });
+    this.relayHeldBack = new Counter({
+      name: 'bizra_membership_relay_held_back_total',
+      help: 'Relay flushes that left a link its pending heartbeats because its stream was full (the peer reads too slowly); they go with a later flush.',
       registers,
     });
     this.relayLinks = new Gauge({

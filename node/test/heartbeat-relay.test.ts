@@ -100,4 +100,36 @@ describe('HeartbeatRelay links', () => {
     expect(relay.linkedPeers()[0]).not.toBe(first);
     await relay.stop();
   });
+
+  it('a full link keeps its pending heartbeats, counts the hold-back, and sends them once it drains', async () => {
+    vi.useFakeTimers();
+    const sent: Uint8Array[] = [];
+    const stream = fakeStream('open') as unknown as { writableNeedsDrain: boolean; send: (b: Uint8Array) => boolean };
+    stream.send = (bytes) => {
+      sent.push(bytes);
+      return true;
+    };
+    const { host } = fakeHost(() => stream as unknown as Stream);
+    const metrics = new NodeMetrics({ processMetrics: false });
+    const relay = new HeartbeatRelay(
+      { degree: 1, maxLinks: 3, delayMs: 10 },
+      { host, logger: silentLogger(), metrics, onFrame: () => null },
+    );
+    await relay.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(relay.linkedPeers()).toHaveLength(1);
+    const heldBack = async () => (await metrics.relayHeldBack.get()).values[0]?.value ?? 0;
+
+    stream.writableNeedsDrain = true;
+    relay.forward('origin-a', 1, 1, Uint8Array.of(1, 2, 3));
+    relay.flush();
+    expect(sent).toHaveLength(0);
+    expect(await heldBack()).toBe(1);
+
+    stream.writableNeedsDrain = false;
+    relay.flush();
+    expect(sent).toHaveLength(1);
+    expect(await heldBack()).toBe(1);
+    await relay.stop();
+  });
 });

@@ -194,6 +194,7 @@ async function run(args: Args, root: string) {
       eventLoopUtilization: elu.map((u) => Math.round(u * 100) / 100),
       perNodePerSecond: {
         framesOut: perSecondPerNode('framesOut'),
+        heldBack: perSecondPerNode('heldBack'),
         heartbeatsAccepted: perSecondPerNode('accepted'),
         duplicateCopies: perSecondPerNode('duplicate'),
       },
@@ -265,7 +266,7 @@ async function main(argv: readonly string[]): Promise<number> {
           `  all ACTIVE           ${r.allActiveSeconds === null ? 'not reached' : `${r.allActiveSeconds.toFixed(1)} s after start`}`,
           `  quiet ${r.quietSeconds} s         ${r.falseSuspects} false SUSPECT transition(s)`,
           `  CPU                  ${r.cpuCoresWhileQuiet} cores = ${r.cpuPerPeerPercent} % of a core per peer; event loop(s) ${r.eventLoopUtilization.map((u) => `${Math.round(u * 100)} %`).join(', ')} busy`,
-          `  relay, per node      ${r.perNodePerSecond.framesOut} frames/s out, ${r.perNodePerSecond.heartbeatsAccepted} heartbeats/s accepted, ${r.perNodePerSecond.duplicateCopies} duplicate copies/s dropped`,
+          `  relay, per node      ${r.perNodePerSecond.framesOut} frames/s out (${r.perNodePerSecond.heldBack} held back by full links), ${r.perNodePerSecond.heartbeatsAccepted} heartbeats/s accepted, ${r.perNodePerSecond.duplicateCopies} duplicate copies/s dropped`,
           `  RSS                  ${r.rssMiB} MiB = ${r.rssPerPeerMiB} MiB per peer above baseline`,
           `  kill ${r.killed}               ${r.suspicionsSeen}/${r.suspicionsExpected} survivor suspicions`,
           `  kill -> SUSPECT      p50 ${r.killToSuspectMs.p50} ms, p99 ${r.killToSuspectMs.p99} ms`,

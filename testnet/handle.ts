@@ -20,9 +20,10 @@ export interface ObservedTransition extends Transition {
   at: number;
 }
 
-/** Relay frames sent and heartbeats received, summed over nodes. */
+/** Relay frames sent, flushes held back by full links and heartbeats received, summed over nodes. */
 export interface RelayTraffic {
   framesOut: number;
+  heldBack: number;
   accepted: number;
   duplicate: number;
 }
@@ -55,11 +56,12 @@ export function absoluteNow(): number {
 
 /** Relay counters of some nodes, read from their own registries. */
 export async function relayTrafficOf(nodes: readonly BizraNode[]): Promise<RelayTraffic> {
-  const total: RelayTraffic = { framesOut: 0, accepted: 0, duplicate: 0 };
+  const total: RelayTraffic = { framesOut: 0, heldBack: 0, accepted: 0, duplicate: 0 };
   for (const n of nodes) {
     if (!n.running) continue;
     for (const v of (await n.metrics.relayFrames.get()).values)
       if (v.labels.direction === 'out') total.framesOut += v.value;
+    for (const v of (await n.metrics.relayHeldBack.get()).values) total.heldBack += v.value;
     for (const v of (await n.metrics.heartbeatsReceived.get()).values) {
       if (v.labels.result === 'accepted') total.accepted += v.value;
       if (v.labels.result === 'duplicate') total.duplicate += v.value;

@@ -171,10 +171,11 @@ export async function startWorkerCluster(opts: WorkerClusterOptions): Promise<Cl
       return parts.reduce(
         (a, b) => ({
           framesOut: a.framesOut + b.framesOut,
+          heldBack: a.heldBack + b.heldBack,
           accepted: a.accepted + b.accepted,
           duplicate: a.duplicate + b.duplicate,
         }),
-        { framesOut: 0, accepted: 0, duplicate: 0 },
+        { framesOut: 0, heldBack: 0, accepted: 0, duplicate: 0 },
       );
     },
     eventLoopUtilization: () => slices.map((s) => s.utilization()),

@@ -163,11 +163,14 @@ async function run(args: Args, root: string) {
     };
     while (!(await done()) && absoluteNow() - lastKill < 60_000) await sleep(100);
     // The first SUSPECT of each (survivor, victim): a heartbeat still in flight at the kill
-    // can bring a victim back to ACTIVE for a moment on an overloaded survivor.
+    // can bring a victim back to ACTIVE for a moment on an overloaded survivor. A victim
+    // stopped late (stops are one by one, slow on a saturated loop) may have suspected an
+    // earlier one before it died: not a survivor's view, so not counted.
     const firstSuspicion = new Map<string, ObservedTransition>();
     for (const t of transitions) {
       const pair = `${t.observer} ${t.peerId}`;
-      if (t.to === 'SUSPECT' && ids.has(t.peerId) && !firstSuspicion.has(pair)) firstSuspicion.set(pair, t);
+      if (t.to !== 'SUSPECT' || !ids.has(t.peerId) || victims.has(t.observer)) continue;
+      if (!firstSuspicion.has(pair)) firstSuspicion.set(pair, t);
     }
     const suspects = [...firstSuspicion.values()];
     if (suspects.length < (n - victims.size) * victims.size) {

@@ -21,7 +21,6 @@
  * model has it, even after the stop; one whose phase is at or after the stop never
  * leaves, even if it was signed ahead (heartbeat-wave.ts sentBefore).
  */
-import { randomBytes } from 'node:crypto';
 import { generateKeyPairFromSeed, publicKeyFromRaw } from '@libp2p/crypto/keys';
 import type { Stream } from '@libp2p/interface';
 import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id';
@@ -107,7 +106,8 @@ export class HeartbeatLoad {
 
   /** Makes the keys and starts the link hosts (listening on loopback, so the node can dial them). */
   static async create(opts: HeartbeatLoadOptions): Promise<HeartbeatLoad> {
-    const seeds = Array.from({ length: opts.origins }, () => new Uint8Array(randomBytes(32)));
+    // Keys from the run's seed, as the topology is: a run can be replayed peer for peer.
+    const seeds = Array.from({ length: opts.origins }, (_, o) => originSeed(opts.seed, o));
     const signers = seeds.map((s) => Ed25519Signer.fromSeed(s));
     const hosts: LinkHost[] = [];
     try {
@@ -283,4 +283,13 @@ export class HeartbeatLoad {
     });
     stream.addEventListener('close', () => h.streams.delete(stream));
   }
+}
+
+/** The 32-byte key seed of origin `o` in a run seeded with `seed`: distinct for every (seed, o). */
+function originSeed(seed: number, o: number): Uint8Array {
+  const bytes = new Uint8Array(32).fill(0x6b);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, seed >>> 0);
+  view.setUint32(4, o);
+  return bytes;
 }

@@ -20,6 +20,7 @@ import { initDataDir } from '../node/init.ts';
 import { createLogger } from '../node/log.ts';
 import { BizraNode } from '../node/node.ts';
 import { absoluteNow } from '../testnet/handle.ts';
+import type { SuspicionRecord } from '../testnet/kill-figures.ts';
 
 /** What the parent reads at the start and end of a measurement window. */
 export interface NodeSample {
@@ -48,15 +49,6 @@ export interface ChildReady {
   relayDegree: number;
   heartbeatIntervalMs: number;
   relayDelayMs: number;
-}
-
-/** A transition of a peer to SUSPECT, as the node's membership service reported it. */
-export interface SuspicionRecord {
-  peerId: string;
-  /** When the node reported it: absoluteNow() in this process, comparable with the parent's. */
-  at: number;
-  /** Transition.sinceLastHeartbeatMs: from the peer's last accepted heartbeat to SUSPECT. */
-  sinceLastHeartbeatMs: number;
 }
 
 /** The answer to op 'suspicions'. */

@@ -21,6 +21,7 @@ import {
   type ObservedTransition,
   type RelayTraffic,
 } from '../testnet/handle.ts';
+import { killPhaseMs } from '../testnet/kill-figures.ts';
 import { sleep } from '../testnet/mesh.ts';
 import { applySettings } from '../testnet/settings.ts';
 import { startWorkerCluster } from '../testnet/worker-cluster.ts';
@@ -152,7 +153,7 @@ async function run(args: Args, root: string) {
     // interval instead: a stratified sample of crash times, as crashes come at random.
     const killedAt = new Map<string, number>();
     for (const [k, i] of [...victims].entries()) {
-      const phase = ((k + 0.5) / victims.size) * HEARTBEAT_INTERVAL_MS;
+      const phase = killPhaseMs(k, victims.size, HEARTBEAT_INTERVAL_MS);
       await sleep((phase - (Date.now() % HEARTBEAT_INTERVAL_MS) + HEARTBEAT_INTERVAL_MS) % HEARTBEAT_INTERVAL_MS);
       killedAt.set(cluster.peerId(i), await cluster.stop(i));
     }

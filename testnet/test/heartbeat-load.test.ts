@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { killFigures, killPhaseMs, parseArgs } from '../../scripts/bench-membership-node.ts';
+import { parseArgs } from '../../scripts/bench-membership-node.ts';
 import { UsageError } from '../args.ts';
 import { mulberry32 } from '../cluster.ts';
 import { chooseVictims, FLOOD_FANOUT, planWave, sentBefore, waveTopology } from '../heartbeat-wave.ts';
+import { killFigures, killPhaseMs } from '../kill-figures.ts';
 
 const MODEL = { dup: 1.5, hopMs: 35, flushMs: 30 };
 

@@ -80,11 +80,15 @@ export function replyIn(core: ReplicaCore, entry: ClientEntry, view: number): Pb
 /** The primary cuts batches: full ones at once, a partial one when forced (its delay ran out). */
 export function propose(core: ReplicaCore, force: boolean): void {
   if (!core.active || !core.isPrimary) return;
-  core.queue = core.queue.filter((k) => core.pending.has(k) && !core.proposed.has(k));
   while (core.queue.length > 0 && core.nextSeq <= core.h + core.opts.logWindow) {
+    // The queue may hold keys that went stale (executed or proposed through a view
+    // change); they are dropped here, when a batch is cut, not on every request (that
+    // was quadratic in the queue length at saturation). A stale key counted as "full"
+    // only makes a batch cut a little early.
     const full = core.queue.length >= core.opts.batchSize;
     if (!full && !force && core.opts.batchDelayMs > 0) break;
-    const keys = core.queue.splice(0, core.opts.batchSize);
+    const keys = takeLive(core, core.opts.batchSize);
+    if (keys.length === 0) break;
     const batch = keys.map((k) => core.pending.get(k)!.request);
     const seq = core.nextSeq;
     const pp = core.signVote<PbftPrePrepare>('pre-prepare', core.view, seq, core.verifier.batchDigest(batch));
@@ -114,6 +118,18 @@ export function propose(core: ReplicaCore, force: boolean): void {
     core.batchDeadline = null;
     core.out.timers.push({ timer: 'batch', atMs: null });
   }
+}
+
+/** Up to `max` keys from the head of the queue that are still pending and not proposed. */
+function takeLive(core: ReplicaCore, max: number): string[] {
+  const keys: string[] = [];
+  let i = 0;
+  for (; i < core.queue.length && keys.length < max; i++) {
+    const k = core.queue[i]!;
+    if (core.pending.has(k) && !core.proposed.has(k)) keys.push(k);
+  }
+  core.queue.splice(0, i);
+  return keys;
 }
 
 export function onProposal(core: ReplicaCore, p: PbftProposal): PbftOutcome {

@@ -12,6 +12,13 @@
  *                                          last stable checkpoint (proof and snapshot)
  * Values are `encodeWalRecord` bytes (PbftWalRecord of proto/bizra.proto).
  *
+ * Each batch is written once per sequence number and digest: a prepared certificate or
+ * an executed batch whose batch an earlier record at that seq holds (the primary's
+ * proposal, the prepared certificate) is written without it, and `open` puts it back
+ * from that record. At saturation a batch is most of a record's bytes, and the primary
+ * wrote each one three times, a backup twice. Compaction deletes a seq's records
+ * together, so a record never outlives the one holding its batch.
+ *
  * `append` writes what one or more replica outputs asked to persist as ONE LevelDB batch
  * with `sync: true` (fsync): all of it is on disk, or none of it. A stable checkpoint in
  * the batch also deletes, in the same batch, every record at or below its sequence number
@@ -22,7 +29,13 @@
  */
 
 import { walRecordSeq } from '../../consensus/pbft/wal.ts';
-import { decodeWalRecord, encodeWalRecord, type PbftWalRecord } from '../../protocol/pbft/wal-record.ts';
+import type { PbftRequest } from '../../protocol/pbft/types.ts';
+import {
+  decodeWalRecord,
+  encodeWalRecord,
+  type PbftWalRecord,
+  walRecordBatch,
+} from '../../protocol/pbft/wal-record.ts';
 import { ConfigError } from '../config/errors.ts';
 import { StoreError } from '../errors.ts';
 import { Bucket } from '../store/buckets.ts';
@@ -66,6 +79,8 @@ export class PbftLevelWal {
   readonly #sub: Sub;
   /** Keys of the sequence-number records on disk, by seq (for compaction in the same batch). */
   readonly #bySeq = new Map<number, Uint8Array[]>();
+  /** Digests (latin1) of the batches on disk, by seq: later records at that seq leave them out. */
+  readonly #batches = new Map<number, Set<string>>();
   /** Which view-level keys exist (at most four). */
   readonly #viewKinds = new Set<number>();
   #counter = 0;
@@ -113,10 +128,14 @@ export class PbftLevelWal {
         `the PBFT log in ${store.dir} belongs to another validator set (${describeIdentity(stored)}), not the configured one (${describeIdentity(setIdentity)}); point consensus.validatorSet at the set this node ran with, or move the data dir aside to join the new set as a fresh node`,
       );
     }
+    // The batches read so far, by seq then digest, for the records written without theirs
+    // (keys sort by seq, then by append order: the record holding a batch comes first).
+    const logged = new Map<number, Map<string, readonly PbftRequest[]>>();
+    const batchAt = (seq: number, digest: Uint8Array) => logged.get(seq)?.get(latin1(digest));
     for await (const [key, value] of sub.iterator({ gt: META_KEY })) {
       let record: PbftWalRecord;
       try {
-        record = decodeWalRecord(value);
+        record = decodeWalRecord(value, batchAt);
       } catch (err) {
         throw new StoreError(
           `PBFT log record ${hex(key)} in ${store.dir} does not decode (${(err as Error).message}); the database is damaged`,
@@ -131,6 +150,13 @@ export class PbftLevelWal {
         keys.push(new Uint8Array(key));
         wal.#bySeq.set(seq, keys);
         seqRecords.push(record);
+        const held = walRecordBatch(record);
+        if (held !== null) {
+          const bySeq = logged.get(held.seq) ?? new Map<string, readonly PbftRequest[]>();
+          bySeq.set(latin1(held.digest), held.batch);
+          logged.set(held.seq, bySeq);
+          wal.#noteBatch(held.seq, latin1(held.digest));
+        }
       } else if (key[0] === VIEW_PREFIX && key.length === 2) {
         const kind = viewLevelKind(record);
         if (kind === null || VIEW_KINDS[kind] !== key[1]) {
@@ -156,6 +182,12 @@ export class PbftLevelWal {
     return { wal, records };
   }
 
+  #noteBatch(seq: number, digest: string): void {
+    const held = this.#batches.get(seq);
+    if (held === undefined) this.#batches.set(seq, new Set([digest]));
+    else held.add(digest);
+  }
+
   stats(): PbftWalStats {
     let n = this.#viewKinds.size;
     for (const keys of this.#bySeq.values()) n += keys.length;
@@ -172,6 +204,8 @@ export class PbftLevelWal {
     for (const r of records) if (r.kind === 'stable') stable = Math.max(stable, walRecordSeq(r) ?? 0);
     const ops: { type: 'put' | 'del'; key: Uint8Array; value?: Uint8Array }[] = [];
     const added = new Map<number, Uint8Array[]>();
+    /** Batches this append writes (seq:digest), which its later records may leave out. */
+    const addedBatches: [seq: number, digest: string][] = [];
     for (const r of records) {
       const kind = viewLevelKind(r);
       if (kind === 'stable') {
@@ -184,7 +218,14 @@ export class PbftLevelWal {
         const seq = walRecordSeq(r) ?? 0;
         if (seq <= stable) continue; // obsolete already: the checkpoint in this batch covers it
         const key = seqKey(seq, this.#counter++);
-        ops.push({ type: 'put', key, value: encodeWalRecord(r) });
+        const held = walRecordBatch(r);
+        const digest = held === null ? '' : latin1(held.digest);
+        const logged =
+          held !== null &&
+          (this.#batches.get(held.seq)?.has(digest) === true ||
+            addedBatches.some(([s, d]) => s === held.seq && d === digest));
+        ops.push({ type: 'put', key, value: encodeWalRecord(r, logged) });
+        if (held !== null && !logged) addedBatches.push([held.seq, digest]);
         const keys = added.get(seq) ?? [];
         keys.push(key);
         added.set(seq, keys);
@@ -204,7 +245,11 @@ export class PbftLevelWal {
       { sync: true },
     );
     // Only once it is on disk does the index change.
-    for (const seq of obsolete) this.#bySeq.delete(seq);
+    for (const seq of obsolete) {
+      this.#bySeq.delete(seq);
+      this.#batches.delete(seq);
+    }
+    for (const [seq, digest] of addedBatches) if (seq > stable) this.#noteBatch(seq, digest);
     for (const [seq, keys] of added) {
       const held = this.#bySeq.get(seq);
       if (held === undefined) this.#bySeq.set(seq, keys);
@@ -214,6 +259,8 @@ export class PbftLevelWal {
     this.#stableSeq = stable;
   }
 }
+
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 
 function describeIdentity(identity: string): string {
   try {

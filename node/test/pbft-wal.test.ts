@@ -13,6 +13,8 @@ import { KvApp } from '../../consensus/pbft/kv-app.ts';
 import { PbftReplica } from '../../consensus/pbft/replica.ts';
 import { compactWal } from '../../consensus/pbft/wal.ts';
 import { Cluster } from '../../consensus/test/pbft-harness.ts';
+import { encodeBatch } from '../../protocol/pbft/codec.ts';
+import type { PbftProposal } from '../../protocol/pbft/types.ts';
 import { encodeWalRecord, type PbftWalRecord } from '../../protocol/pbft/wal-record.ts';
 import { ConfigError } from '../config/errors.ts';
 import { PbftLevelWal } from '../consensus/pbft-wal.ts';
@@ -40,9 +42,11 @@ function mirrored(c: Cluster, who: number): { flush: (wal: PbftLevelWal) => Prom
   };
 }
 
+const sub = (store: Store) =>
+  store.db.sublevel<Uint8Array, Uint8Array>(Bucket.pbftWal, { keyEncoding: 'view', valueEncoding: 'view' });
+
 async function rawKeys(store: Store): Promise<Uint8Array[]> {
-  const sub = store.db.sublevel<Uint8Array, Uint8Array>(Bucket.pbftWal, { keyEncoding: 'view', valueEncoding: 'view' });
-  return (await sub.keys().all()) as Uint8Array[];
+  return (await sub(store).keys().all()) as Uint8Array[];
 }
 
 describe('PBFT WAL in LevelDB', () => {
@@ -173,6 +177,43 @@ describe('PBFT WAL in LevelDB', () => {
     expect(seqs.length % 5).toBe(0);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
     expect(seqs.length).toBeGreaterThanOrEqual(5 * (acked + 1));
+  });
+
+  it('writes each batch once per sequence number, and puts it back into the records that left it out', async () => {
+    const dir = join(tempDir(), 'db');
+    const c = new Cluster();
+    const mirror = mirrored(c, 0); // the primary: proposal, prepared certificate and executed batch
+    c.startAll();
+    c.submit(c.request('k0'));
+    let store = await Store.open(dir);
+    await mirror.flush((await PbftLevelWal.open(store, 'set-a')).wal);
+    const proposal = c.wals[0]!.records().find((r) => r.kind === 'signed' && r.message.type === 'proposal');
+    expect(proposal?.kind === 'signed' && proposal.message.type === 'proposal').toBe(true);
+    const batch = Buffer.from(encodeBatch((proposal as { message: PbftProposal }).message.batch));
+    expect(batch.length).toBeGreaterThan(100);
+    const seqEntries = async () =>
+      (
+        (await sub(store)
+          .iterator({ gt: Uint8Array.of(0x01), lt: Uint8Array.of(0x02) })
+          .all()) as [Uint8Array, Uint8Array][]
+      ).filter(([k]) => k.length === 17);
+    const holding = (await seqEntries()).filter(([, v]) => Buffer.from(v).includes(batch));
+    expect(holding.length).toBe(1);
+    const kinds = c.wals[0]!.records().filter((r) => r.kind === 'prepared' || r.kind === 'executed');
+    expect(kinds.map((r) => r.kind)).toEqual(['prepared', 'executed']);
+    await store.close();
+
+    store = await Store.open(dir);
+    const { records } = await PbftLevelWal.open(store, 'set-a');
+    expect(encodedSorted(records)).toEqual(encodedSorted(compactWal(c.wals[0]!.records())));
+    // Without the record that holds the batch, those that refer to it cannot be read.
+    await sub(store).del(holding[0]![0]);
+    await store.close();
+    store = await Store.open(dir);
+    await expect(PbftLevelWal.open(store, 'set-a')).rejects.toThrow(
+      /does not decode \(WAL record refers to the batch at sequence 1 .* no earlier record holds it\); the database is damaged/,
+    );
+    await store.close();
   });
 
   it('refuses a log of another validator set, and names a damaged record', async () => {

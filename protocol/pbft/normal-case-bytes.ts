@@ -156,12 +156,15 @@ export function proposalBytes(prePrepare: PbftVoteFields, batch: readonly PbftRe
   return assemble([message(LD(1), pp), message(LD(2), b)]);
 }
 
-/** Canonical PbftPreparedCertificate bytes, or null. */
-export function preparedCertificateBytes(c: PbftPreparedCertificate): Uint8Array | null {
+/**
+ * Canonical PbftPreparedCertificate bytes, or null; without the batch field (a
+ * PbftPreparedBatchLogged) when `withBatch` is false.
+ */
+export function preparedCertificateBytes(c: PbftPreparedCertificate, withBatch = true): Uint8Array | null {
   const pp = voteBytes(c.prePrepare);
-  const b = batchBytes(c.batch);
-  if (pp === null || b === null) return null;
-  const fields: Field[] = [message(LD(1), pp), message(LD(2), b)];
+  const b = withBatch ? batchBytes(c.batch) : null;
+  if (pp === null || (withBatch && b === null)) return null;
+  const fields: Field[] = b === null ? [message(LD(1), pp)] : [message(LD(1), pp), message(LD(2), b)];
   for (const p of c.prepares) {
     const v = voteBytes(p);
     if (v === null) return null;
@@ -170,11 +173,17 @@ export function preparedCertificateBytes(c: PbftPreparedCertificate): Uint8Array
   return assemble(fields);
 }
 
-/** Canonical PbftCommitCertificate bytes, or null. */
-export function commitCertificateBytes(c: Pick<PbftCommitCertificate, 'batch' | 'commits'>): Uint8Array | null {
-  const b = batchBytes(c.batch);
-  if (b === null) return null;
-  const fields: Field[] = [message(LD(1), b)];
+/**
+ * Canonical PbftCommitCertificate bytes, or null; without the batch field (a
+ * PbftExecutedBatchLogged) when `withBatch` is false.
+ */
+export function commitCertificateBytes(
+  c: Pick<PbftCommitCertificate, 'batch' | 'commits'>,
+  withBatch = true,
+): Uint8Array | null {
+  const b = withBatch ? batchBytes(c.batch) : null;
+  if (withBatch && b === null) return null;
+  const fields: Field[] = b === null ? [] : [message(LD(1), b)];
   for (const commit of c.commits) {
     const v = voteBytes(commit);
     if (v === null) return null;

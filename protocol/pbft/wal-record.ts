@@ -31,6 +31,7 @@ import type {
   PbftPrepare,
   PbftPreparedCertificate,
   PbftProposal,
+  PbftRequest,
   PbftStateTransfer,
   PbftViewChange,
 } from './types.ts';
@@ -53,7 +54,40 @@ export type PbftWalRecord =
   /** The NEW-VIEW this replica sent or accepted (it re-sends it to replicas left behind). */
   | { readonly kind: 'new-view'; readonly message: PbftNewView };
 
-function recordObject(r: PbftWalRecord): Obj {
+/**
+ * Finds a batch that an earlier record of the log holds at `seq` with `digest`, for a
+ * record written without its own (see `encodeWalRecord`'s `batchLogged`).
+ */
+export type LoggedBatches = (seq: number, digest: Uint8Array) => readonly PbftRequest[] | undefined;
+
+/** The sequence number and digest of the batch a record carries, or null (it carries none, or several). */
+export function walRecordBatch(
+  r: PbftWalRecord,
+): { seq: number; digest: Uint8Array; batch: readonly PbftRequest[] } | null {
+  if (r.kind === 'signed' && r.message.type === 'proposal') {
+    const pp = r.message.prePrepare;
+    return { seq: pp.seq, digest: pp.digest, batch: r.message.batch };
+  }
+  if (r.kind === 'prepared') {
+    const pp = r.cert.prePrepare;
+    return { seq: pp.seq, digest: pp.digest, batch: r.cert.batch };
+  }
+  if (r.kind === 'executed') {
+    const c = r.cert.commits[0];
+    return c === undefined ? null : { seq: c.seq, digest: c.digest, batch: r.cert.batch };
+  }
+  return null;
+}
+
+/** Without the batch field: what a *BatchLogged member holds. */
+function withoutBatch(o: Obj): Obj {
+  const { batch: _batch, ...rest } = o;
+  return rest;
+}
+
+function recordObject(r: PbftWalRecord, batchLogged: boolean): Obj {
+  if (batchLogged && r.kind === 'prepared') return { preparedBatchLogged: withoutBatch(certObj(r.cert)) };
+  if (batchLogged && r.kind === 'executed') return { executedBatchLogged: withoutBatch(commitCertObj(r.cert)) };
   switch (r.kind) {
     case 'view': {
       const view: Obj = {};
@@ -78,29 +112,49 @@ function recordObject(r: PbftWalRecord): Obj {
  * The records of the normal case embed bytes already made: a signed message's frame
  * (the one sent), a batch's bytes (the ones digested).
  */
-function assembledRecord(r: PbftWalRecord): Uint8Array | null {
+function assembledRecord(r: PbftWalRecord, batchLogged: boolean): Uint8Array | null {
   switch (r.kind) {
     case 'signed':
       return wrapAsField(2, encodePbftMessage(r.message));
     case 'prepared': {
-      const c = preparedCertificateBytes(r.cert);
-      return c === null ? null : wrapAsField(3, c);
+      const c = preparedCertificateBytes(r.cert, !batchLogged);
+      return c === null ? null : wrapAsField(batchLogged ? 7 : 3, c);
     }
     case 'executed': {
-      const c = commitCertificateBytes(r.cert);
-      return c === null ? null : wrapAsField(4, c);
+      const c = commitCertificateBytes(r.cert, !batchLogged);
+      return c === null ? null : wrapAsField(batchLogged ? 8 : 4, c);
     }
     default:
       return null;
   }
 }
 
-export function encodeWalRecord(r: PbftWalRecord): Uint8Array {
-  return assembledRecord(r) ?? finish(T.walRecord.encode(recordObject(r)));
+/**
+ * The bytes of `r`. With `batchLogged`, a 'prepared' or 'executed' record is written
+ * without its batch (as PbftPreparedBatchLogged / PbftExecutedBatchLogged): the caller
+ * vouches that an earlier record of the same log holds that batch at the same sequence
+ * number (`walRecordBatch`), and passes it back to `decodeWalRecord`. Other kinds ignore it.
+ */
+export function encodeWalRecord(r: PbftWalRecord, batchLogged = false): Uint8Array {
+  const logged = batchLogged && (r.kind === 'prepared' || r.kind === 'executed');
+  return assembledRecord(r, logged) ?? finish(T.walRecord.encode(recordObject(r, logged)));
 }
 
-/** Reads a record written by encodeWalRecord; throws PbftWireError for anything else. */
-export function decodeWalRecord(bytes: Uint8Array): PbftWalRecord {
+function loggedBatch(logged: LoggedBatches | undefined, seq: number, digest: Uint8Array): readonly PbftRequest[] {
+  const batch = logged?.(seq, digest);
+  if (batch === undefined) {
+    throw new PbftWireError(
+      `WAL record refers to the batch at sequence ${seq} (digest ${Buffer.from(digest).toString('hex').slice(0, 16)}…), but no earlier record holds it`,
+    );
+  }
+  return batch;
+}
+
+/**
+ * Reads a record written by encodeWalRecord; throws PbftWireError for anything else.
+ * `logged` finds the batches of records written without theirs (none found: an error).
+ */
+export function decodeWalRecord(bytes: Uint8Array, logged?: LoggedBatches): PbftWalRecord {
   let o: Obj;
   try {
     o = T.walRecord.toObject(T.walRecord.decode(bytes), TO_OBJECT) as Obj;
@@ -125,6 +179,17 @@ export function decodeWalRecord(bytes: Uint8Array): PbftWalRecord {
     const c = o['executed'] as Obj;
     const cert = pbftMessageFromObject({ commitCertificate: c }) as PbftCommitCertificate;
     record = { kind: 'executed', cert };
+  } else if (o['preparedBatchLogged']) {
+    // Decoded as a certificate with an empty batch, which the logged one then replaces.
+    const cert = certFrom({ ...(o['preparedBatchLogged'] as Obj), batch: {} });
+    const batch = loggedBatch(logged, cert.prePrepare.seq, cert.prePrepare.digest);
+    record = { kind: 'prepared', cert: { ...cert, batch } };
+  } else if (o['executedBatchLogged']) {
+    const c = o['executedBatchLogged'] as Obj;
+    const cert = pbftMessageFromObject({ commitCertificate: { ...c, batch: {} } }) as PbftCommitCertificate;
+    const first = cert.commits[0];
+    if (first === undefined) throw new PbftWireError('WAL record of an executed batch holds no COMMIT');
+    record = { kind: 'executed', cert: { ...cert, batch: loggedBatch(logged, first.seq, first.digest) } };
   } else if (o['stable']) {
     record = { kind: 'stable', transfer: stateTransferFrom(o['stable'] as Obj) };
   } else if (o['newView']) {
@@ -132,6 +197,9 @@ export function decodeWalRecord(bytes: Uint8Array): PbftWalRecord {
   } else {
     throw new PbftWireError('empty WAL record');
   }
-  if (!sameBytes(encodeWalRecord(record), bytes)) throw new PbftWireError('WAL record is not canonically encoded');
+  const batchLogged = o['preparedBatchLogged'] !== undefined || o['executedBatchLogged'] !== undefined;
+  if (!sameBytes(encodeWalRecord(record, batchLogged), bytes)) {
+    throw new PbftWireError('WAL record is not canonically encoded');
+  }
   return record;
 }

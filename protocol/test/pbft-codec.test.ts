@@ -8,16 +8,18 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { PROTO_PATH } from '../codec/schema.ts';
 import { Ed25519Signer } from '../crypto/ed25519.ts';
-import { decodePbftMessage, decodeSnapshot, encodePbftMessage, encodeSnapshot } from '../pbft/codec.ts';
+import { decodePbftMessage, decodeSnapshot, encodePbftMessage, encodeSnapshot, sameBytes } from '../pbft/codec.ts';
 import { batchDigest, signedDigest, signPbft, signRequest } from '../pbft/sign.ts';
 import type {
   PbftCheckpoint,
   PbftCommit,
+  PbftCommitCertificate,
   PbftMessage,
   PbftNewView,
   PbftPrePrepare,
   PbftPrepare,
   PbftReply,
+  PbftRequest,
   PbftStatus,
   PbftViewChange,
 } from '../pbft/types.ts';
@@ -191,6 +193,24 @@ describe('PBFT codec', () => {
     ];
     for (const r of records) expect(decodeWalRecord(encodeWalRecord(r))).toEqual(r);
     expect(() => decodeWalRecord(new Uint8Array())).toThrow(/empty WAL record/);
+    // Written without their batch, they come back with the batch the log holds at that
+    // seq and digest, and are refused when it holds none.
+    const executed = samples[10] as PbftCommitCertificate;
+    const held = (seq: number, digest: Uint8Array, batch: readonly PbftRequest[]) => (s: number, d: Uint8Array) =>
+      s === seq && sameBytes(d, digest) ? batch : undefined;
+    for (const r of [
+      { kind: 'prepared', cert },
+      { kind: 'executed', cert: executed },
+    ] as PbftWalRecord[]) {
+      const at = r.kind === 'prepared' ? cert.prePrepare : executed.commits[0]!;
+      const batch = r.kind === 'prepared' ? cert.batch : executed.batch;
+      const bytes = encodeWalRecord(r, true);
+      expect(decodeWalRecord(bytes, held(at.seq, at.digest, batch))).toEqual(r);
+      expect(() => decodeWalRecord(bytes)).toThrow(
+        new RegExp(`refers to the batch at sequence ${at.seq} .* but no earlier record holds it`),
+      );
+      expect(() => decodeWalRecord(bytes, held(at.seq + 1, at.digest, batch))).toThrow(/no earlier record holds it/);
+    }
     const status = encodePbftMessage(samples[9]!);
     expect(() => decodeWalRecord(Uint8Array.from([0x12, status.length, ...status]))).toThrow(
       /not a message this replica signs/,

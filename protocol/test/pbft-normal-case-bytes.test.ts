@@ -106,6 +106,16 @@ describe('normal-case bytes assembled by hand', () => {
     expectSame(encodeWalRecord({ kind: 'signed', message: votes[2] as PbftCommit }), {
       signed: pbftMessageObject(votes[2]!),
     });
+    // Written without their batch: the hand-assembled bytes are protobufjs's for the
+    // *BatchLogged members, and hold none of the batch's bytes.
+    const { batch: _p, ...preparedRest } = certObj(prepared);
+    expectSame(encodeWalRecord({ kind: 'prepared', cert: prepared }, true), { preparedBatchLogged: preparedRest });
+    const { batch: _e, ...executedRest } = commitCertObj(executed);
+    expectSame(encodeWalRecord({ kind: 'executed', cert: executed }, true), { executedBatchLogged: executedRest });
+    const withBatch = encodeWalRecord({ kind: 'executed', cert: executed }).length;
+    expect(encodeWalRecord({ kind: 'executed', cert: executed }, true).length).toBeLessThan(
+      withBatch - encodeBatch(executed.batch).length,
+    );
   });
 
   it('encodes a batch once: the digest, the frame and the WAL record embed the same bytes', () => {

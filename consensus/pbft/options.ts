@@ -9,6 +9,16 @@ export interface PbftOptions {
   batchSize: number;
   /** How long the primary holds a partial batch for more requests; 0 proposes at once. */
   batchDelayMs: number;
+  /**
+   * A partial batch whose delay ran out is cut only while fewer batches than this are in
+   * flight (proposed and not yet executed by the primary); otherwise its requests wait to
+   * fill a batch, or for one in flight to execute. Under load batches then fill up instead
+   * of going out small, each costing every replica its votes; at low load (nothing in
+   * flight) a request still goes out after batchDelayMs. Full batches go out regardless,
+   * up to the log window. The window of outstanding instances of Castro and Liskov's
+   * batching.
+   */
+  partialBatchWindow: number;
   /** How long a backup waits for a pending request to execute before it starts a view change; doubles with each consecutive view change. */
   viewChangeTimeoutMs: number;
   /** Cap on the doubled view-change timeout. */
@@ -26,6 +36,7 @@ export const defaultPbftOptions: Readonly<PbftOptions> = Object.freeze({
   logWindow: 256,
   batchSize: 64,
   batchDelayMs: 2,
+  partialBatchWindow: 1,
   viewChangeTimeoutMs: 2000,
   maxViewChangeTimeoutMs: 60_000,
   statusIntervalMs: 500,
@@ -45,6 +56,7 @@ export function resolvePbftOptions(opts: Partial<PbftOptions> = {}): PbftOptions
   int('logWindow', 1);
   int('batchSize', 1);
   int('batchDelayMs', 0);
+  int('partialBatchWindow', 1);
   int('viewChangeTimeoutMs', 1);
   int('maxViewChangeTimeoutMs', 1);
   int('statusIntervalMs', 1);

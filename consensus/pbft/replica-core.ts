@@ -100,6 +100,8 @@ export class ReplicaCore {
   attempts = 0;
   viewChangeDeadline: number | null = null;
   batchDeadline: number | null = null;
+  /** A partial batch's delay ran out while the pipeline was full: cut it once a batch executes. */
+  batchDue = false;
   /** Each peer's lastExecuted in its previous STATUS: unchanged means it is stuck. */
   readonly peerExecuted = new Map<number, number>();
   /** The highest checkpoint known to be stable somewhere, and when this replica last asked for it. */

@@ -77,16 +77,21 @@ export function replyIn(core: ReplicaCore, entry: ClientEntry, view: number): Pb
   return entry.reply;
 }
 
-/** The primary cuts batches: full ones at once, a partial one when forced (its delay ran out). */
+/**
+ * The primary cuts batches: full ones at once; a partial one once its delay ran out
+ * (`force`: the batch timer fired) and fewer than `partialBatchWindow` batches are in flight.
+ */
 export function propose(core: ReplicaCore, force: boolean): void {
   if (!core.active || !core.isPrimary) return;
+  const due = force || core.batchDue || core.opts.batchDelayMs === 0;
+  const inFlight = () => core.nextSeq - 1 - core.lastExec;
   while (core.queue.length > 0 && core.nextSeq <= core.h + core.opts.logWindow) {
     // The queue may hold keys that went stale (executed or proposed through a view
     // change); they are dropped here, when a batch is cut, not on every request (that
     // was quadratic in the queue length at saturation). A stale key counted as "full"
     // only makes a batch cut a little early.
     const full = core.queue.length >= core.opts.batchSize;
-    if (!full && !force && core.opts.batchDelayMs > 0) break;
+    if (!full && (!due || inFlight() >= core.opts.partialBatchWindow)) break;
     const keys = takeLive(core, core.opts.batchSize);
     if (keys.length === 0) break;
     const batch = keys.map((k) => core.pending.get(k)!.request);
@@ -109,7 +114,10 @@ export function propose(core: ReplicaCore, force: boolean): void {
     core.send('all', proposal);
     checkPrepared(core, slot);
   }
-  if (core.queue.length > 0 && core.nextSeq <= core.h + core.opts.logWindow) {
+  const waiting = core.queue.length > 0 && core.nextSeq <= core.h + core.opts.logWindow;
+  // Due but held back by the window: no timer, the next execution cuts it (execute()).
+  core.batchDue = waiting && due;
+  if (waiting && !due) {
     if (core.batchDeadline === null) {
       core.batchDeadline = core.now + core.opts.batchDelayMs;
       core.out.timers.push({ timer: 'batch', atMs: core.batchDeadline });
@@ -311,6 +319,8 @@ export function execute(core: ReplicaCore, seq: number, cert: PbftCommitCertific
     else armViewChangeTimer(core, true);
   }
   if (seq % core.opts.checkpointInterval === 0) takeCheckpoint(core, seq);
+  // A batch left the pipeline: a partial one held back by the window may go now.
+  if (core.batchDue && !core.replaying) propose(core, true);
 }
 
 export function snapshotBytes(core: ReplicaCore): Uint8Array {

@@ -51,6 +51,7 @@ export function leaveView(core: ReplicaCore): void {
   core.queue = [];
   core.proposed.clear();
   core.newView = null;
+  core.batchDue = false;
   if (core.batchDeadline !== null) {
     core.batchDeadline = null;
     core.out.timers.push({ timer: 'batch', atMs: null });

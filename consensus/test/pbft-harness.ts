@@ -29,6 +29,8 @@ export const TEST_OPTIONS: Partial<PbftOptions> = {
   logWindow: 8,
   batchSize: 2,
   batchDelayMs: 0,
+  // As many partial batches in flight as the log window holds: each request its own batch.
+  partialBatchWindow: 8,
   viewChangeTimeoutMs: 100,
   statusIntervalMs: 1000,
 };

@@ -112,6 +112,32 @@ describe('PBFT normal case', () => {
     expect(c.apps[3]!.get('d')).toBe('v');
   });
 
+  it('cuts a partial batch only while fewer than partialBatchWindow are in flight, and the held one when a batch executes', () => {
+    const opts = { checkpointInterval: 4, logWindow: 8, batchSize: 3, batchDelayMs: 5, partialBatchWindow: 1 };
+    const c = new Cluster(4, opts);
+    c.startAll();
+    const proposals = () => c.wals[0]!.records().filter((r) => r.kind === 'signed' && r.message.type === 'proposal');
+    c.apply(0, c.replica(0).receive(c.request('a'), c.now));
+    c.advance(5); // a's delay ran out, nothing in flight: proposed alone
+    expect(proposals()).toHaveLength(1);
+    c.apply(0, c.replica(0).receive(c.request('b'), c.now));
+    c.advance(5); // b's delay ran out, but a is in flight: held back, no timer left armed
+    expect(proposals()).toHaveLength(1);
+    expect(c.timers[0]!.get('batch') ?? null).toBeNull();
+    c.apply(0, c.replica(0).receive(c.request('c'), c.now));
+    expect(proposals()).toHaveLength(1); // b and c together still fall short of a full batch
+    c.run(); // a executes at the primary: b and c go out as one batch
+    expect(proposals()).toHaveLength(2);
+    const second = proposals()[1]!;
+    expect(second.kind === 'signed' && second.message.type === 'proposal' && second.message.batch).toHaveLength(2);
+    expect(c.replica(3).lastExecuted).toBe(2);
+    expect(c.apps[3]!.get('c')).toBe('v');
+    // A full batch goes out whatever is in flight.
+    c.filter = () => false;
+    for (const k of ['d', 'e', 'f', 'g', 'h', 'i']) c.apply(0, c.replica(0).receive(c.request(k), c.now));
+    expect(proposals()).toHaveLength(4);
+  });
+
   it('the client accepts a result on f+1 matching replies, not before, and refuses forged ones', () => {
     const c = new Cluster();
     c.startAll();

@@ -24,9 +24,11 @@ export interface PbftClientReply {
   /** The timestamp of the request it answers. */
   readonly timestamp: number;
   /**
-   * The signed REPLY. Signed on first read (Ed25519 signing is deterministic, so when is
-   * invisible): a shell with no client waiting for it never pays for the signature, which
-   * is otherwise one signature per request per replica.
+   * The signed REPLY, with its proof. Signed on first read (Ed25519 signing is
+   * deterministic, so when is invisible), and then for the whole batch it came from: the
+   * first read of any REPLY of an executed batch signs the root of the batch's reply tree
+   * once (replica-replies.ts). A shell with no client waiting never pays for a signature,
+   * one that answers every client pays one per batch, not one per request.
    */
   readonly message: PbftReply;
 }

@@ -4,7 +4,7 @@
  * this state; PbftReplica (replica.ts) owns one and is the only way in from outside.
  */
 import type { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
-import { signPbft, type Unsigned } from '../../protocol/pbft/sign.ts';
+import { signPbft, signReplies, type Unsigned } from '../../protocol/pbft/sign.ts';
 import type {
   PbftCheckpoint,
   PbftCommit,
@@ -49,7 +49,10 @@ export interface ClientEntry {
   readonly client: Uint8Array;
   readonly timestamp: number;
   readonly result: Uint8Array;
-  /** The signed REPLY, re-sent on retransmission (re-signed when the view moved). */
+  /**
+   * The signed REPLY (from its batch's tree, or alone), re-sent on retransmission;
+   * re-signed alone when the view moved. Null until one is read.
+   */
   reply: PbftReply | null;
 }
 
@@ -147,6 +150,11 @@ export class ReplicaCore {
 
   sign<M extends PbftSignedMessage>(unsigned: Unsigned<M>): M {
     return signPbft<M>(unsigned, this.signer);
+  }
+
+  /** The REPLYs to `entries` (executed together, in order) in `view`, under one signature. */
+  signReplies(view: number, entries: readonly ClientEntry[]): PbftReply[] {
+    return signReplies(entries, view, this.id, this.signer);
   }
 
   /**

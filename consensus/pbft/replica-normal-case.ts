@@ -9,13 +9,13 @@ import type {
   PbftPrePrepare,
   PbftPrepare,
   PbftProposal,
-  PbftReply,
   PbftRequest,
 } from '../../protocol/pbft/types.ts';
 import { ACCEPTED, type PbftOutcome, reject } from './output.ts';
 import { isCommittedLocal, isPrepared, matchingVoters, sameDigest } from './quorum.ts';
 import { takeCheckpoint } from './replica-checkpoints.ts';
 import { type ClientEntry, hex, type PbftVoteLike, type ReplicaCore, requestKey, type Slot } from './replica-core.ts';
+import { outputBatchReplies, resendReply } from './replica-replies.ts';
 import { armViewChangeTimer, cancelViewChangeTimer } from './replica-view-change.ts';
 import { checkBatch, checkReplicaSignature } from './validate.ts';
 
@@ -47,34 +47,6 @@ export function onRequest(core: ReplicaCore, r: PbftRequest): PbftOutcome {
     armViewChangeTimer(core);
   }
   return ACCEPTED;
-}
-
-/** Outputs the REPLY to `entry` in the current view; it is signed only if the shell reads it. */
-export function resendReply(core: ReplicaCore, entry: ClientEntry): void {
-  if (core.replaying) return;
-  const view = core.view;
-  core.out.replies.push({
-    client: entry.client,
-    timestamp: entry.timestamp,
-    get message(): PbftReply {
-      return replyIn(core, entry, view);
-    },
-  });
-}
-
-/** The signed REPLY to `entry` in `view`, signed once and kept (re-signed when the view moved). */
-export function replyIn(core: ReplicaCore, entry: ClientEntry, view: number): PbftReply {
-  if (entry.reply === null || entry.reply.view !== view) {
-    entry.reply = core.sign<PbftReply>({
-      type: 'reply',
-      view,
-      timestamp: entry.timestamp,
-      client: entry.client,
-      replica: core.id,
-      result: entry.result,
-    });
-  }
-  return entry.reply;
 }
 
 /**
@@ -299,11 +271,11 @@ export function execute(core: ReplicaCore, seq: number, cert: PbftCommitCertific
   }
   const vote = cert.commits[0]!;
   core.persist({ kind: 'executed', cert });
-  run.forEach((r, i) => {
-    const entry: ClientEntry = { client: r.client, timestamp: r.timestamp, result: results[i]!, reply: null };
-    core.clients.set(hex(r.client), entry);
-    if (!core.replaying) resendReply(core, entry);
-  });
+  const entries = run.map(
+    (r, i): ClientEntry => ({ client: r.client, timestamp: r.timestamp, result: results[i]!, reply: null }),
+  );
+  for (const e of entries) core.clients.set(hex(e.client), e);
+  outputBatchReplies(core, entries);
   if (!core.replaying) {
     core.out.committed.push({ seq, view: vote.view, digest: vote.digest, requests: run, results });
   }

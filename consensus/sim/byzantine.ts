@@ -89,7 +89,12 @@ export class ByzantineStrategy {
     return [m];
   }
 
-  /** What this node replies to a client instead of `r`. */
+  /**
+   * What this node replies to a client instead of `r`. A lie is re-signed with this
+   * node's key: the changed result is another leaf, so `r`'s signature would not cover
+   * it, and signPbft signs the root the kept proof folds the new leaf to. Clients must
+   * then refuse it by the f + 1 rule, not by its signature.
+   */
   rewriteReply(r: PbftReply): PbftReply[] {
     if (this.behaviour === 'silent') return [];
     if (this.behaviour !== 'wrong-digest' && this.behaviour !== 'equivocate') return [r];

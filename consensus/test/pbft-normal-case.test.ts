@@ -1,12 +1,15 @@
 /** The normal case: ordering, execution, replies, exactly-once, the client's f+1 rule, checkpoints and GC. */
 import { describe, expect, it } from 'vitest';
 import { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
+import { replyRootDigest, replyRootOf, signedDigest } from '../../protocol/pbft/sign.ts';
+import { PbftVerifier } from '../../protocol/pbft/verifier.ts';
 import { PbftClient } from '../pbft/client.ts';
 import type { PbftClientReply } from '../pbft/output.ts';
 import { compactWal } from '../pbft/wal.ts';
-import { Cluster, seedOf } from './pbft-harness.ts';
+import { Cluster, seedOf, TEST_OPTIONS } from './pbft-harness.ts';
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 describe('PBFT normal case', () => {
   it('orders a request, executes it everywhere and replies from every replica', () => {
@@ -57,6 +60,68 @@ describe('PBFT normal case', () => {
     const again = c.replica(1).receive(r, c.now);
     expect(again.replies[0]!.message).toBe(reply);
     expect(signatures).toBe(beforeRead + 1);
+  });
+
+  it('signs the REPLYs of a batch once, on the first read of any, and not at all when none is read', () => {
+    const c = new Cluster(4, { ...TEST_OPTIONS, batchSize: 3, batchDelayMs: 5 });
+    c.startAll();
+    const signed = c.signers.map(() => [] as string[]);
+    c.signers.forEach((signer, i) => {
+      const sign = signer.sign.bind(signer);
+      signer.sign = (digest) => {
+        signed[i]!.push(hex(digest));
+        return sign(digest);
+      };
+    });
+    // Every replica's replies are held back unread.
+    const held = c.signers.map(() => [] as PbftClientReply[]);
+    const apply = c.apply.bind(c);
+    c.apply = (from, out) => {
+      held[from]!.push(...out.replies);
+      return apply(from, { ...out, replies: [] });
+    };
+    const clients = [1, 2, 3].map((k) => Ed25519Signer.fromSeed(seedOf(200 + k)));
+    const requests = clients.map((s, i) => c.request(`batch${i}`, String(i), s));
+    for (const r of requests) c.apply(0, c.replica(0).receive(r, c.now));
+    c.run();
+    for (let i = 0; i < 4; i++) {
+      expect(c.replica(i).lastExecuted).toBe(1); // one batch of three
+      expect(held[i]!.map((h) => h.timestamp)).toEqual(requests.map((r) => r.timestamp));
+    }
+    // Nothing read yet: each replica signed its two votes (PRE-PREPARE or PREPARE, and COMMIT), no REPLY.
+    expect(signed.map((s) => s.length)).toEqual([2, 2, 2, 2]);
+
+    const replies = held[1]!.map((h) => h.message);
+    expect(signed[1]).toHaveLength(3); // one signature for the three
+    expect(held[1]!.map((h) => h.message)).toEqual(replies); // read again: nothing more
+    expect(signed[1]).toHaveLength(3);
+    expect(signed[1]![2]).toBe(hex(signedDigest(replies[0]!)));
+    const verifier = new PbftVerifier();
+    replies.forEach((r, i) => {
+      expect(r).toMatchObject({
+        view: 0,
+        replica: 1,
+        timestamp: requests[i]!.timestamp,
+        proof: { index: i, count: 3 },
+      });
+      expect(r.client).toEqual(clients[i]!.publicKey);
+      expect(verifier.verify(r, c.keys[1]!)).toBe(true);
+    });
+    expect(verifier.verifications).toBe(1);
+    expect(text(replies[2]!.result)).toBe('{"ok":true,"previous":null}');
+    expect(verifier.verify({ ...replies[2]!, result: new TextEncoder().encode('{"ok":true}') }, c.keys[1]!)).toBe(
+      false,
+    );
+    expect(verifier.verify(replies[0]!, c.keys[2]!)).toBe(false);
+
+    // Replica 2's replies were never read: it never signed its root.
+    const root2 = replyRootDigest({ view: 0, replica: 2, count: 3, root: replyRootOf(replies[0]!).root });
+    expect(signed[2]).toHaveLength(2);
+    expect(signed[2]).not.toContain(hex(root2));
+    // A retransmission in the same view gets the REPLY kept from the batch: no new signature.
+    const again = c.replica(1).receive(requests[1]!, c.now);
+    expect(again.replies[0]!.message).toBe(replies[1]);
+    expect(signed[1]).toHaveLength(3);
   });
 
   it('executes a retransmitted request once and re-sends its reply; drops older timestamps', () => {

@@ -68,7 +68,15 @@ describe('PBFT message validation', () => {
       'malformed',
     );
     const reply: PbftReply = signPbft<PbftReply>(
-      { type: 'reply', view: 0, timestamp: 1, client: c.client.publicKey, replica: 2, result: new Uint8Array() },
+      {
+        type: 'reply',
+        view: 0,
+        timestamp: 1,
+        client: c.client.publicKey,
+        replica: 2,
+        result: new Uint8Array(),
+        proof: { index: 0, count: 1, siblings: [] },
+      },
       c.signers[2]!,
     );
     expectRejected(c, 1, reply, 'unexpected');

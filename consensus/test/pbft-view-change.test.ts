@@ -1,6 +1,8 @@
 /** View change, state transfer, and recovery from the write-ahead log. */
 import { describe, expect, it } from 'vitest';
-import { Cluster, TEST_OPTIONS } from './pbft-harness.ts';
+import { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
+import { PbftVerifier } from '../../protocol/pbft/verifier.ts';
+import { Cluster, seedOf, TEST_OPTIONS } from './pbft-harness.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -22,6 +24,36 @@ describe('PBFT view change', () => {
     // The new primary (1) holds the request as pending and proposes it in view 1.
     c.run();
     for (const i of [1, 2, 3]) expect(c.apps[i]!.get('a')).toBe('v');
+  });
+
+  it('re-signs a REPLY alone (a tree of one) when it is re-sent after the view moved, naming the new view', () => {
+    const c = new Cluster();
+    c.startAll();
+    const r = c.request('a', '1');
+    c.submit(r);
+    const first = c.replies.find((m) => m.replica === 2)!;
+    expect(first).toMatchObject({ view: 0, proof: { index: 0, count: 1 } });
+    c.crash(0);
+    const other = c.request('b', 'v', Ed25519Signer.fromSeed(seedOf(300)));
+    for (const i of [1, 2, 3]) c.apply(i, c.replica(i).receive(other, c.now));
+    c.run();
+    c.advance(TEST_OPTIONS.viewChangeTimeoutMs!);
+    c.run();
+    expect(c.replica(2).view).toBe(1);
+    // The client retransmits its executed request: the same result, in view 1.
+    const again = c.replica(2).receive(r, c.now);
+    expect(again.committed).toHaveLength(0);
+    const m = again.replies[0]!.message;
+    expect(m).toMatchObject({ type: 'reply', view: 1, replica: 2, timestamp: r.timestamp });
+    expect(m.proof).toEqual({ index: 0, count: 1, siblings: [] });
+    expect(m.result).toEqual(first.result);
+    const verifier = new PbftVerifier();
+    expect(verifier.verify(m, c.keys[2]!)).toBe(true);
+    expect(verifier.verify({ ...m, view: 0 }, c.keys[2]!)).toBe(false);
+    expect(verifier.verify(first, c.keys[2]!)).toBe(true); // the view-0 REPLY still verifies as view 0's
+    expect(hex(m.signature)).not.toBe(hex(first.signature));
+    // Kept: a further retransmission in view 1 re-sends it.
+    expect(c.replica(2).receive(r, c.now).replies[0]!.message).toBe(m);
   });
 
   it('carries a prepared request into the new view at its sequence number, and fills gaps with null requests', () => {
@@ -115,11 +147,21 @@ describe('PBFT recovery from the WAL', () => {
     for (let i = 0; i < 6; i++) c.submit(c.request(`k${i}`));
     const before = hex(c.replica(2).stateDigest());
     c.crash(2);
+    // Replaying the executed batches signs nothing and outputs no REPLY.
+    const signer = c.signers[2]!;
+    const sign = signer.sign.bind(signer);
+    let signatures = 0;
+    signer.sign = (digest) => {
+      signatures++;
+      return sign(digest);
+    };
     const r = c.recover(2);
+    expect(signatures).toBe(0);
     expect(r.lastExecuted).toBe(6);
     expect(r.stableCheckpoint).toBe(4);
     expect(hex(r.stateDigest())).toBe(before);
-    c.apply(2, r.start(c.now));
+    const started = c.apply(2, r.start(c.now));
+    expect(started.replies).toHaveLength(0);
     c.submit(c.request('after'));
     expect(c.apps[2]!.get('after')).toBe('v');
   });

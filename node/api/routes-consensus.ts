@@ -10,6 +10,12 @@
  * PbftRequestBody) (`signRequest` in protocol/pbft/sign.ts; `bizra consensus submit`
  * signs one). The node checks the shape here (400 naming the field) and the signature
  * in the replica (400 BAD_SIGNATURE); a refused request changes nothing.
+ *
+ * The answer carries this replica's REPLY in a form the client can check alone: `view`,
+ * `replica`, `result`, the REPLY's `proof` (its leaf's index and count in the reply tree
+ * of the batch it executed in, sibling hashes in hex) and `signature` (hex) of the
+ * PbftReplyRootBody the proof folds to; the timestamp is the client's own
+ * (`replyRootOf` in protocol/pbft/sign.ts recomputes the root).
  */
 import type { FastifyInstance } from 'fastify';
 import { maxFaulty, quorumSize } from '../../consensus/pbft/quorum.ts';
@@ -119,6 +125,11 @@ export function registerConsensusRoutes(app: FastifyInstance, { node }: ApiModul
         view: answer.view,
         result: Buffer.from(answer.result).toString('base64'),
         replica: answer.replica,
+        proof: {
+          index: answer.proof.index,
+          count: answer.proof.count,
+          siblings: answer.proof.siblings.map((s) => Buffer.from(s).toString('hex')),
+        },
         signature: Buffer.from(answer.signature).toString('hex'),
       };
     },

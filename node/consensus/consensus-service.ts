@@ -47,7 +47,7 @@ import type { PbftCommitted, PbftOutput, PbftTimer } from '../../consensus/pbft/
 import { PbftReplica, type PbftReplicaStatus } from '../../consensus/pbft/replica.ts';
 import type { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
 import { decodePbftMessage, encodePbftMessage } from '../../protocol/pbft/codec.ts';
-import type { PbftMessage, PbftRequest, PbftSignedMessage } from '../../protocol/pbft/types.ts';
+import type { PbftMessage, PbftReplyProof, PbftRequest, PbftSignedMessage } from '../../protocol/pbft/types.ts';
 import { PbftVerifier } from '../../protocol/pbft/verifier.ts';
 import type { Logger } from '../log.ts';
 import type { NodeMetrics } from '../metrics/node-metrics.ts';
@@ -91,8 +91,12 @@ export type SubmitAnswer =
       readonly seq: number | null;
       readonly view: number;
       readonly result: Uint8Array;
-      /** This replica's signed REPLY. */
+      /**
+       * This replica's REPLY: its index, and its signature of the root of the batch's
+       * reply tree that `proof` folds the REPLY's leaf (client, timestamp, result) to.
+       */
       readonly replica: number;
+      readonly proof: PbftReplyProof;
       readonly signature: Uint8Array;
     }
   | { readonly ok: false; readonly status: number; readonly code: string; readonly message: string };
@@ -599,7 +603,8 @@ export class ConsensusService {
       this.#updateGauges();
     }
     // Every replica outputs a REPLY for every request it executes; only those a client
-    // waits for here are read (and so signed). No waiters, nothing to look up.
+    // waits for here are read (and so signed: once per batch, whichever of its replies is
+    // read first). No waiters, nothing to look up.
     for (const r of this.#waiters.size === 0 ? [] : out.replies) {
       const client = hex(r.client);
       // Read `r.message` (which signs the REPLY) only when a client waits for it.
@@ -608,16 +613,18 @@ export class ConsensusService {
       this.#waiters.get(client)!.delete(r.timestamp);
       if (this.#waiters.get(client)!.size === 0) this.#waiters.delete(client);
       const now = this.#now();
+      const m = r.message;
       for (const w of list) {
         clearTimeout(w.timer);
         this.#m.metrics.pbftCommitLatency.observe((now - w.startedAt) / 1000);
         w.resolve({
           ok: true,
           seq: this.#executedAt.get(`${client}:${r.timestamp}`) ?? null,
-          view: r.message.view,
-          result: r.message.result,
-          replica: r.message.replica,
-          signature: r.message.signature,
+          view: m.view,
+          result: m.result,
+          replica: m.replica,
+          proof: m.proof,
+          signature: m.signature,
         });
       }
     }

@@ -1,17 +1,19 @@
 /**
  * PBFT over HTTP: POST /v1/consensus/requests answers once the request is committed
- * (result, seq, view and the replica's signed REPLY), refuses bad bodies with a 400
- * naming the problem and no change of state, answers 409 for a stale timestamp, 504
- * when no quorum commits in time, 503 on a node that is not a validator or runs no
- * consensus; GET /v1/consensus reports the replica and the validator set.
+ * (result, seq, view and the replica's REPLY: a proof and signature that verify), refuses
+ * bad bodies with a 400 naming the problem and no change of state, answers 409 for a
+ * stale timestamp, 504 when no quorum commits in time, 503 on a node that is not a
+ * validator or runs no consensus; GET /v1/consensus reports the replica and the
+ * validator set.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeKvOperation } from '../../consensus/pbft/kv-app.ts';
 import { Ed25519Verifier } from '../../protocol/crypto/ed25519.ts';
-import { signedDigest, signRequest } from '../../protocol/pbft/sign.ts';
-import type { PbftReply, PbftRequest } from '../../protocol/pbft/types.ts';
+import { replyProofLength, rootFromProof } from '../../protocol/pbft/reply-tree.ts';
+import { replyLeafDigest, replyRootDigest, signRequest } from '../../protocol/pbft/sign.ts';
+import type { PbftRequest } from '../../protocol/pbft/types.ts';
 import { type Cluster, startCluster } from '../../testnet/cluster.ts';
 import { generateIdentity } from '../identity.ts';
 import type { BizraNode } from '../node.ts';
@@ -62,18 +64,29 @@ describe('PBFT HTTP API', () => {
     expect(res.body).toMatchObject({ committed: true, view: 0, replica: 2 });
     expect(res.body.seq).toBeGreaterThanOrEqual(1);
     expect(Buffer.from(res.body.result, 'base64').toString()).toBe('{"ok":true,"previous":null}');
-    // The answer carries replica 2's signature over the REPLY it describes.
-    const reply: PbftReply = {
-      type: 'reply',
-      view: res.body.view,
-      timestamp: 1,
-      client: client.publicKey,
-      replica: 2,
-      result: new Uint8Array(Buffer.from(res.body.result, 'base64')),
-      signature: new Uint8Array(Buffer.from(res.body.signature, 'hex')),
-    };
+    // The answer carries replica 2's REPLY: its proof folds the client's own leaf to the
+    // root that replica 2 signed (once for the whole batch the request executed in).
+    const { index, count, siblings } = res.body.proof;
+    expect(Number.isInteger(index) && index >= 0 && index < count).toBe(true);
+    expect(siblings).toHaveLength(replyProofLength(index, count)!);
+    for (const s of siblings) expect(s).toMatch(/^[0-9a-f]{64}$/);
+    const result = new Uint8Array(Buffer.from(res.body.result, 'base64'));
+    const signature = new Uint8Array(Buffer.from(res.body.signature, 'hex'));
     const key = cluster.nodes[2]!.identity.publicKey;
-    expect(new Ed25519Verifier().verify(key, signedDigest(reply), reply.signature)).toBe(true);
+    const signedFor = (r: Uint8Array): Uint8Array | null => {
+      const leaf = replyLeafDigest({ client: client.publicKey, timestamp: 1, result: r });
+      const root = rootFromProof(
+        leaf,
+        index,
+        count,
+        siblings.map((s: string) => Buffer.from(s, 'hex')),
+      );
+      return root && replyRootDigest({ view: res.body.view, replica: 2, count, root });
+    };
+    expect(new Ed25519Verifier().verify(key, signedFor(result)!, signature)).toBe(true);
+    expect(new Ed25519Verifier().verify(key, signedFor(new TextEncoder().encode('{"ok":true}'))!, signature)).toBe(
+      false,
+    );
 
     // A retransmission of the same signed request gets the same result, and executes nowhere again.
     const executed = node.consensus!.status()!.lastExecuted;

@@ -32,8 +32,15 @@ export const DOMAINS = {
   PBFT_VIEW_CHANGE: 'bizra/pbft/viewchange/v1',
   /** PbftNewViewBody. */
   PBFT_NEW_VIEW: 'bizra/pbft/newview/v1',
-  /** PbftReplyBody: a replica's signature on a client's result. */
-  PBFT_REPLY: 'bizra/pbft/reply/v1',
+  /**
+   * PbftReplyRootBody: a replica's one signature on the replies of an executed batch
+   * (v1 signed each PbftReplyBody alone; retired, nothing released used it).
+   */
+  PBFT_REPLY_ROOT: 'bizra/pbft/reply/v2',
+  /** PbftReplyLeaf: one client's result, a leaf of a batch's reply tree. */
+  PBFT_REPLY_LEAF: 'bizra/pbft/reply-leaf/v1',
+  /** Two child hashes (left || right): an interior node of a batch's reply tree. */
+  PBFT_REPLY_NODE: 'bizra/pbft/reply-node/v1',
   /** PbftStatusBody: a replica's periodic progress report. */
   PBFT_STATUS: 'bizra/pbft/status/v1',
 } as const;
@@ -53,6 +60,9 @@ export const DOMAIN_DESCRIPTIONS: Readonly<Record<DomainTag, string>> = Object.f
   'bizra/pbft/state/v1': 'PBFT state digest: the canonical `PbftStateSnapshot` bytes (named by CHECKPOINT)',
   'bizra/pbft/viewchange/v1': 'PBFT VIEW-CHANGE: the canonical `PbftViewChangeBody` bytes (signature)',
   'bizra/pbft/newview/v1': 'PBFT NEW-VIEW: the canonical `PbftNewViewBody` bytes (signature)',
-  'bizra/pbft/reply/v1': 'PBFT REPLY: the canonical `PbftReplyBody` bytes (signature)',
+  'bizra/pbft/reply/v2':
+    "PBFT REPLY: the canonical `PbftReplyRootBody` bytes (one signature over the root of an executed batch's reply tree)",
+  'bizra/pbft/reply-leaf/v1': "PBFT reply tree leaf: the canonical `PbftReplyLeaf` bytes (one client's result)",
+  'bizra/pbft/reply-node/v1': 'PBFT reply tree node: the left and right child hashes, 32 bytes each',
   'bizra/pbft/status/v1': 'PBFT status: the canonical `PbftStatusBody` bytes (signature)',
 });

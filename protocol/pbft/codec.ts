@@ -35,6 +35,9 @@ import type {
   PbftPrepare,
   PbftPreparedCertificate,
   PbftReply,
+  PbftReplyLeaf,
+  PbftReplyProof,
+  PbftReplyRoot,
   PbftRequest,
   PbftStateSnapshot,
   PbftStateTransfer,
@@ -117,6 +120,13 @@ const replyBodyObj = (r: PbftReply): Obj =>
     replica: r.replica,
     result: r.result,
   });
+// Always written (count >= 1 in a valid proof, so never the empty message).
+const replyProofObj = (p: PbftReplyProof): Obj =>
+  fields({ index: p.index, count: p.count, siblings: p.siblings as Uint8Array[] });
+const replyLeafObj = (l: PbftReplyLeaf): Obj =>
+  fields({ clientPublicKey: l.client, timestamp: l.timestamp, result: l.result });
+const replyRootBodyObj = (r: PbftReplyRoot): Obj =>
+  fields({ view: r.view, replica: r.replica, count: r.count, root: r.root });
 const statusBodyObj = (s: PbftStatus): Obj =>
   fields({
     view: s.view,
@@ -150,7 +160,7 @@ export function pbftMessageObject(m: PbftMessage): Obj {
     case 'new-view':
       return { newView: newViewObj(m) };
     case 'reply':
-      return { reply: { body: replyBodyObj(m), signature: m.signature } };
+      return { reply: { body: replyBodyObj(m), signature: m.signature, proof: replyProofObj(m.proof) } };
     case 'status':
       return { status: { body: statusBodyObj(m), signature: m.signature } };
     case 'commit-certificate':
@@ -171,7 +181,11 @@ export const encodeCheckpointBody = (c: PbftCheckpoint): Uint8Array =>
 export const encodeViewChangeBody = (v: PbftViewChange): Uint8Array =>
   finish(T.viewChangeBody.encode(viewChangeBodyObj(v)));
 export const encodeNewViewBody = (n: PbftNewView): Uint8Array => finish(T.newViewBody.encode(newViewBodyObj(n)));
-export const encodeReplyBody = (r: PbftReply): Uint8Array => finish(T.replyBody.encode(replyBodyObj(r)));
+/** Canonical PbftReplyLeaf bytes: what a leaf of a reply tree covers. */
+export const encodeReplyLeaf = (l: PbftReplyLeaf): Uint8Array => finish(T.replyLeaf.encode(replyLeafObj(l)));
+/** Canonical PbftReplyRootBody bytes: what a replica signs for a batch's replies. */
+export const encodeReplyRootBody = (r: PbftReplyRoot): Uint8Array =>
+  finish(T.replyRootBody.encode(replyRootBodyObj(r)));
 export const encodeStatusBody = (s: PbftStatus): Uint8Array => finish(T.statusBody.encode(statusBodyObj(s)));
 /** Canonical PbftBatch bytes: what the batch digest covers. */
 export const encodeBatch = (batch: readonly PbftRequest[]): Uint8Array =>
@@ -236,10 +250,11 @@ export function int(o: Obj, name: string, what: string): number {
   return v;
 }
 
-function bytesField(o: Obj, name: string): Uint8Array {
-  const v = o[name];
-  return v instanceof Uint8Array ? new Uint8Array(v.buffer, v.byteOffset, v.length) : new Uint8Array(0);
-}
+/** A plain Uint8Array view of decoded bytes (protobufjs hands out Buffers). */
+const asBytes = (v: unknown): Uint8Array =>
+  v instanceof Uint8Array ? new Uint8Array(v.buffer, v.byteOffset, v.length) : new Uint8Array(0);
+
+const bytesField = (o: Obj, name: string): Uint8Array => asBytes(o[name]);
 
 export function sub(o: Obj, name: string, what: string): Obj {
   const v = o[name];
@@ -332,6 +347,25 @@ export function stateTransferFrom(o: Obj): PbftStateTransfer {
   };
 }
 
+function replyFrom(r: Obj): PbftReply {
+  const b = sub(r, 'body', 'reply');
+  const p = sub(r, 'proof', 'reply');
+  return {
+    type: 'reply',
+    view: int(b, 'view', 'reply'),
+    timestamp: int(b, 'timestamp', 'reply'),
+    client: bytesField(b, 'clientPublicKey'),
+    replica: int(b, 'replica', 'reply'),
+    result: bytesField(b, 'result'),
+    proof: {
+      index: int(p, 'index', 'reply.proof'),
+      count: int(p, 'count', 'reply.proof'),
+      siblings: list(p, 'siblings').map(asBytes),
+    },
+    signature: bytesField(r, 'signature'),
+  };
+}
+
 /** The typed message of a decoded PbftMessage object. */
 export function pbftMessageFromObject(o: Obj): PbftMessage {
   if (o['request']) return requestFrom(o['request'] as Obj);
@@ -348,19 +382,7 @@ export function pbftMessageFromObject(o: Obj): PbftMessage {
   if (o['checkpoint']) return checkpointFrom(o['checkpoint'] as Obj);
   if (o['viewChange']) return viewChangeFrom(o['viewChange'] as Obj);
   if (o['newView']) return newViewFrom(o['newView'] as Obj);
-  if (o['reply']) {
-    const r = o['reply'] as Obj;
-    const b = sub(r, 'body', 'reply');
-    return {
-      type: 'reply',
-      view: int(b, 'view', 'reply'),
-      timestamp: int(b, 'timestamp', 'reply'),
-      client: bytesField(b, 'clientPublicKey'),
-      replica: int(b, 'replica', 'reply'),
-      result: bytesField(b, 'result'),
-      signature: bytesField(r, 'signature'),
-    };
-  }
+  if (o['reply']) return replyFrom(o['reply'] as Obj);
   if (o['status']) {
     const s = o['status'] as Obj;
     const b = sub(s, 'body', 'status');

@@ -2,6 +2,9 @@
  * Digests and signatures of PBFT messages: Ed25519 over
  * BLAKE3(domain tag || 0x00 || canonical body), one tag per kind of message, and the two
  * protocol hashes (a batch's digest, a state snapshot's digest). Pure.
+ *
+ * A REPLY is the exception: its signed body is the PbftReplyRootBody its proof folds it
+ * to (reply-tree.ts), so one signature covers every reply of an executed batch.
  */
 import { domainDigest } from '../crypto/blake3.ts';
 import { DOMAINS, type DomainTag } from '../crypto/domains.ts';
@@ -10,13 +13,22 @@ import {
   encodeBatch,
   encodeCheckpointBody,
   encodeNewViewBody,
-  encodeReplyBody,
+  encodeReplyLeaf,
+  encodeReplyRootBody,
   encodeRequestBody,
   encodeStatusBody,
   encodeViewChangeBody,
   encodeVoteBody,
 } from './codec.ts';
-import type { PbftRequest, PbftSignedMessage } from './types.ts';
+import { buildReplyTree, replyLeafHash, replyTreeProof, replyTreeRoot, rootFromProof } from './reply-tree.ts';
+import type {
+  PbftReply,
+  PbftReplyLeaf,
+  PbftReplyProof,
+  PbftReplyRoot,
+  PbftRequest,
+  PbftSignedMessage,
+} from './types.ts';
 
 /** The domain tag each signed kind is signed under. */
 export const PBFT_SIGNATURE_DOMAINS: Readonly<Record<PbftSignedMessage['type'], DomainTag>> = Object.freeze({
@@ -27,7 +39,7 @@ export const PBFT_SIGNATURE_DOMAINS: Readonly<Record<PbftSignedMessage['type'], 
   checkpoint: DOMAINS.PBFT_CHECKPOINT,
   'view-change': DOMAINS.PBFT_VIEW_CHANGE,
   'new-view': DOMAINS.PBFT_NEW_VIEW,
-  reply: DOMAINS.PBFT_REPLY,
+  reply: DOMAINS.PBFT_REPLY_ROOT,
   status: DOMAINS.PBFT_STATUS,
 });
 
@@ -47,7 +59,7 @@ export function signedBodyBytes(m: PbftSignedMessage): Uint8Array {
     case 'new-view':
       return encodeNewViewBody(m);
     case 'reply':
-      return encodeReplyBody(m);
+      return encodeReplyRootBody(replyRootOf(m));
     case 'status':
       return encodeStatusBody(m);
   }
@@ -66,6 +78,60 @@ export function batchDigest(batch: readonly PbftRequest[]): Uint8Array {
 /** The state digest a CHECKPOINT names, of canonical PbftStateSnapshot bytes. */
 export function stateDigest(snapshotBytes: Uint8Array): Uint8Array {
   return domainDigest(DOMAINS.PBFT_STATE, snapshotBytes);
+}
+
+/** The leaf hash of one client's result in a reply tree. */
+export function replyLeafDigest(leaf: PbftReplyLeaf): Uint8Array {
+  return replyLeafHash(encodeReplyLeaf(leaf));
+}
+
+/**
+ * What the signature of `r` covers: the root its leaf and proof fold to, with its view,
+ * replica and leaf count. Recomputed from this reply's own fields, so a reply whose
+ * result (or client, timestamp, index, sibling) was changed names another root. Throws
+ * when the proof cannot fold (the verifier counts that as a bad signature).
+ */
+export function replyRootOf(r: PbftReply): PbftReplyRoot {
+  const { index, count, siblings } = r.proof;
+  const root = rootFromProof(replyLeafDigest(r), index, count, siblings);
+  if (root === null) {
+    throw new RangeError(`the reply proof (leaf ${index} of ${count}, ${siblings.length} siblings) does not fold`);
+  }
+  return { view: r.view, replica: r.replica, count, root };
+}
+
+/** The digest a replica signs for the replies of one batch. */
+export function replyRootDigest(root: PbftReplyRoot): Uint8Array {
+  return domainDigest(DOMAINS.PBFT_REPLY_ROOT, encodeReplyRootBody(root));
+}
+
+/**
+ * The REPLYs to `leaves` (the requests of one executed batch, in execution order), under
+ * one signature: a tree over their leaves whose root `signer` signs once. 2 x leaves
+ * BLAKE3 hashes (about) and one Ed25519 signature, instead of one signature per reply.
+ */
+export function signReplies(
+  leaves: readonly PbftReplyLeaf[],
+  view: number,
+  replica: number,
+  signer: Ed25519Signer,
+): PbftReply[] {
+  const tree = buildReplyTree(leaves.map(replyLeafDigest));
+  const count = leaves.length;
+  const signature = signer.sign(replyRootDigest({ view, replica, count, root: replyTreeRoot(tree) }));
+  return leaves.map((l, index) => {
+    const proof: PbftReplyProof = { index, count, siblings: replyTreeProof(tree, index) };
+    return {
+      type: 'reply',
+      view,
+      timestamp: l.timestamp,
+      client: l.client,
+      replica,
+      result: l.result,
+      proof,
+      signature,
+    };
+  });
 }
 
 const NO_SIGNATURE = new Uint8Array(0);

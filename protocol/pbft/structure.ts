@@ -4,7 +4,15 @@
  * The decoder applies them to wire bytes and the replica to every message it is handed,
  * so an in-process message (the simulator's) is held to the same rules as a decoded one.
  */
-import type { PbftCheckpoint, PbftMessage, PbftPreparedCertificate, PbftRequest, PbftVoteFields } from './types.ts';
+import { MAX_REPLY_PROOF_SIBLINGS, replyProofLength } from './reply-tree.ts';
+import type {
+  PbftCheckpoint,
+  PbftMessage,
+  PbftPreparedCertificate,
+  PbftReplyProof,
+  PbftRequest,
+  PbftVoteFields,
+} from './types.ts';
 
 const KEY = 32;
 const DIGEST = 32;
@@ -69,6 +77,23 @@ function certProblem(c: PbftPreparedCertificate): string | null {
 
 const byReplica = (x: { replica: number }): number => x.replica;
 
+/** A proof that cannot fold (rootFromProof would refuse it), named precisely. */
+function replyProofProblem(p: PbftReplyProof): string | null {
+  if (!(p.count >= 1)) return 'reply proof count must be at least 1';
+  if (!(p.index < p.count)) return `reply proof index ${p.index} must be below its count ${p.count}`;
+  if (p.siblings.length > MAX_REPLY_PROOF_SIBLINGS) {
+    return `reply proof has ${p.siblings.length} siblings; at most ${MAX_REPLY_PROOF_SIBLINGS}`;
+  }
+  const bad = allOf(p.siblings, (s) => len('reply proof sibling', s, DIGEST));
+  if (bad !== null) return bad;
+  const needed = replyProofLength(p.index, p.count);
+  if (needed === null) return `reply proof leaf ${p.index} of ${p.count} is not a position in a tree`;
+  if (needed !== p.siblings.length) {
+    return `reply proof has ${p.siblings.length} siblings; leaf ${p.index} of ${p.count} needs ${needed}`;
+  }
+  return null;
+}
+
 /** The first structural rule `m` breaks, or null. */
 export function pbftStructureProblem(m: PbftMessage): string | null {
   switch (m.type) {
@@ -98,7 +123,11 @@ export function pbftStructureProblem(m: PbftMessage): string | null {
         increasing('new-view pre-prepares (by sequence)', m.prePrepares, (p) => p.seq)
       );
     case 'reply':
-      return len('reply client key', m.client, KEY) ?? len('reply signature', m.signature, SIGNATURE);
+      return (
+        len('reply client key', m.client, KEY) ??
+        len('reply signature', m.signature, SIGNATURE) ??
+        replyProofProblem(m.proof)
+      );
     case 'status':
       return len('status signature', m.signature, SIGNATURE);
     case 'commit-certificate':

@@ -77,6 +77,21 @@ export interface PbftNewView {
   readonly signature: Uint8Array;
 }
 
+/**
+ * Where a REPLY's leaf sits in the reply tree of its batch (protocol/pbft/reply-tree.ts):
+ * leaf `index` of `count`, and the sibling hashes from the leaf up to the root.
+ */
+export interface PbftReplyProof {
+  readonly index: number;
+  readonly count: number;
+  readonly siblings: readonly Uint8Array[];
+}
+
+/**
+ * The result of one client's request. `signature` is the replica's signature of the
+ * batch's reply root (PbftReplyRootBody: view, replica, count, root), shared by every
+ * REPLY of that batch; `proof` leads from this reply's leaf to that root.
+ */
 export interface PbftReply {
   readonly type: 'reply';
   readonly view: number;
@@ -84,7 +99,23 @@ export interface PbftReply {
   readonly client: Uint8Array;
   readonly replica: number;
   readonly result: Uint8Array;
+  readonly proof: PbftReplyProof;
   readonly signature: Uint8Array;
+}
+
+/** What a leaf of a reply tree covers: one client's result (PbftReplyLeaf). */
+export interface PbftReplyLeaf {
+  readonly client: Uint8Array;
+  readonly timestamp: number;
+  readonly result: Uint8Array;
+}
+
+/** What a replica signs for the replies of one batch (PbftReplyRootBody). */
+export interface PbftReplyRoot {
+  readonly view: number;
+  readonly replica: number;
+  readonly count: number;
+  readonly root: Uint8Array;
 }
 
 export interface PbftStatus {

@@ -1,15 +1,24 @@
 /**
- * PBFT messages on the wire: every kind round-trips, protoc re-encodes our bytes to the
- * same bytes (so the canonical form is the standard one), non-canonical or malformed
- * bytes are refused with a reason, and the domain tags keep one kind's signature from
- * passing for another's.
+ * PBFT messages on the wire: every kind round-trips (a REPLY with its proof), protoc
+ * re-encodes our bytes to the same bytes (so the canonical form is the standard one),
+ * non-canonical or malformed bytes are refused with a reason, and the domain tags keep
+ * one kind's signature from passing for another's.
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { PROTO_PATH } from '../codec/schema.ts';
+import { PROTO_PATH, protobuf } from '../codec/schema.ts';
 import { Ed25519Signer } from '../crypto/ed25519.ts';
-import { decodePbftMessage, decodeSnapshot, encodePbftMessage, encodeSnapshot, sameBytes } from '../pbft/codec.ts';
-import { batchDigest, signedDigest, signPbft, signRequest } from '../pbft/sign.ts';
+import {
+  decodePbftMessage,
+  decodeSnapshot,
+  encodePbftMessage,
+  encodeReplyLeaf,
+  encodeReplyRootBody,
+  encodeSnapshot,
+  sameBytes,
+} from '../pbft/codec.ts';
+import { loadPbftTypes } from '../pbft/schema.ts';
+import { batchDigest, signedDigest, signPbft, signReplies, signRequest } from '../pbft/sign.ts';
 import type {
   PbftCheckpoint,
   PbftCommit,
@@ -26,6 +35,7 @@ import type {
 import { PbftVerifier } from '../pbft/verifier.ts';
 import { decodeWalRecord, encodeWalRecord, type PbftWalRecord } from '../pbft/wal-record.ts';
 
+const T = loadPbftTypes();
 const keys = Array.from({ length: 4 }, (_, i) => Ed25519Signer.fromSeed(new Uint8Array(32).fill(i + 1)));
 const client = Ed25519Signer.fromSeed(new Uint8Array(32).fill(9));
 const req = signRequest(client, 1767225600000, new TextEncoder().encode('{"op":"put","key":"a","value":"b"}'));
@@ -73,6 +83,13 @@ const snapshot = encodeSnapshot({
   clients: [{ client: client.publicKey, timestamp: 5, result: new Uint8Array([1]) }],
 });
 
+const batchReplies = signReplies(
+  [1, 2, 3].map((i) => ({ client: client.publicKey, timestamp: i, result: Uint8Array.of(i) })),
+  2,
+  1,
+  keys[1]!,
+);
+
 const samples: PbftMessage[] = [
   req,
   { type: 'proposal', prePrepare: vote<PbftPrePrepare>('pre-prepare', 0), batch },
@@ -89,10 +106,9 @@ const samples: PbftMessage[] = [
   checkpoint(2),
   viewChange,
   newView,
-  signPbft<PbftReply>(
-    { type: 'reply', view: 1, timestamp: 3, client: client.publicKey, replica: 0, result: new Uint8Array() },
-    keys[0]!,
-  ),
+  // A REPLY of a batch of three (leaf 1: two siblings), and one signed alone (a tree of one).
+  batchReplies[1]!,
+  signReplies([{ client: client.publicKey, timestamp: 3, result: new Uint8Array() }], 1, 0, keys[0]!)[0]!,
   signPbft<PbftStatus>(
     { type: 'status', view: 3, active: true, lastExecuted: 1000, stableCheckpoint: 896, replica: 2 },
     keys[2]!,
@@ -112,22 +128,12 @@ describe('PBFT codec', () => {
   });
 
   it('protoc decodes our frames and re-encodes them to the same bytes', (ctx) => {
-    let available = true;
-    try {
-      execFileSync('protoc', ['--version'], { stdio: 'ignore' });
-    } catch {
-      available = false;
-    }
-    ctx.skip(!available, 'protoc is not on PATH (Debian: apt-get install -y protobuf-compiler)');
-    const dir = PROTO_PATH.slice(0, PROTO_PATH.lastIndexOf('/'));
+    ctx.skip(!hasProtoc(), 'protoc is not on PATH (Debian: apt-get install -y protobuf-compiler)');
     for (const m of samples) {
       const bytes = encodePbftMessage(m);
-      const text = execFileSync('protoc', [`--proto_path=${dir}`, '--decode=bizra.v1.PbftMessage', PROTO_PATH], {
-        input: bytes,
-      });
-      const again = execFileSync('protoc', [`--proto_path=${dir}`, '--encode=bizra.v1.PbftMessage', PROTO_PATH], {
-        input: text,
-      });
+      const text = protoc(['--decode=bizra.v1.PbftMessage'], bytes);
+      if (m === batchReplies[1]) expect(text.toString()).toMatch(/proof \{\n\s+index: 1\n\s+count: 3\n\s+siblings: /);
+      const again = protoc(['--encode=bizra.v1.PbftMessage'], text);
       expect(Buffer.from(again).equals(Buffer.from(bytes)), m.type).toBe(true);
     }
   });
@@ -163,6 +169,59 @@ describe('PBFT codec', () => {
     );
   });
 
+  it('refuses malformed and non-canonical REPLY proofs, naming the problem', () => {
+    const r = batchReplies[1]!;
+    const body = {
+      view: r.view,
+      timestamp: r.timestamp,
+      clientPublicKey: r.client,
+      replica: r.replica,
+      result: r.result,
+    };
+    // protobufjs writes every property it is given, zeros included: how a non-canonical peer would.
+    const raw = (proof: Record<string, unknown> | undefined): Uint8Array =>
+      new Uint8Array(
+        T.message.encode({ reply: { body, signature: r.signature, ...(proof ? { proof } : {}) } }).finish(),
+      );
+    const siblings = [...r.proof.siblings];
+    const canonical = raw({ index: 1, count: 3, siblings });
+    expect(decodePbftMessage(canonical)).toEqual({ ok: true, message: r });
+    const h = new Uint8Array(32);
+    const cases: [string, Uint8Array, RegExp][] = [
+      ['no proof', raw(undefined), /reply\.proof is missing/],
+      ['explicit index 0', explicitZeroIndex(batchReplies[0]!), /not canonically encoded/],
+      ['count 0', raw({ index: 0, siblings }), /count must be at least 1/],
+      ['index past the count', raw({ index: 3, count: 3, siblings }), /index 3 must be below its count 3/],
+      ['short sibling', raw({ index: 1, count: 3, siblings: [h.subarray(1), h] }), /sibling must be 32 bytes/],
+      ['missing sibling', raw({ index: 1, count: 3, siblings: [h] }), /1 siblings; leaf 1 of 3 needs 2/],
+      ['extra sibling', raw({ index: 2, count: 3, siblings }), /2 siblings; leaf 2 of 3 needs 1/],
+      [
+        'too many siblings',
+        raw({ index: 1, count: 0xffff_ffff, siblings: Array(33).fill(h) }),
+        /33 siblings; at most 32/,
+      ],
+    ];
+    for (const [what, bytes, reason] of cases) {
+      const d = decodePbftMessage(bytes);
+      expect(d.ok, what).toBe(false);
+      if (!d.ok) expect(d.reason, what).toMatch(reason);
+    }
+  });
+
+  it('protoc writes the same bytes for a reply leaf and a reply root body', (ctx) => {
+    ctx.skip(!hasProtoc(), 'protoc is not on PATH (Debian: apt-get install -y protobuf-compiler)');
+    const leaf = encodeReplyLeaf({ client: client.publicKey, timestamp: 1767225600000, result: Uint8Array.of(0, 255) });
+    const root = encodeReplyRootBody({ view: 2 ** 40, replica: 3, count: 64, root: new Uint8Array(32).fill(0xee) });
+    for (const [type, bytes] of [
+      ['PbftReplyLeaf', leaf],
+      ['PbftReplyRootBody', root],
+    ] as const) {
+      const text = protoc(['--decode', `bizra.v1.${type}`], bytes);
+      expect(text.toString()).toMatch(type === 'PbftReplyLeaf' ? /timestamp: 1767225600000/ : /count: 64/);
+      expect(Buffer.from(protoc(['--encode', `bizra.v1.${type}`], text)).equals(Buffer.from(bytes)), type).toBe(true);
+    }
+  });
+
   it('signs each kind under its own domain tag: a PREPARE signature is not a COMMIT signature', () => {
     const verifier = new PbftVerifier();
     const p = vote<PbftPrepare>('prepare', 1);
@@ -187,15 +246,15 @@ describe('PBFT codec', () => {
       { kind: 'signed', message: vote<PbftPrepare>('prepare', 2) },
       { kind: 'signed', message: viewChange },
       { kind: 'prepared', cert },
-      { kind: 'executed', cert: samples[10] as never },
-      { kind: 'stable', transfer: samples[11] as never },
+      { kind: 'executed', cert: samples[11] as never },
+      { kind: 'stable', transfer: samples[12] as never },
       { kind: 'new-view', message: newView },
     ];
     for (const r of records) expect(decodeWalRecord(encodeWalRecord(r))).toEqual(r);
     expect(() => decodeWalRecord(new Uint8Array())).toThrow(/empty WAL record/);
     // Written without their batch, they come back with the batch the log holds at that
     // seq and digest, and are refused when it holds none.
-    const executed = samples[10] as PbftCommitCertificate;
+    const executed = samples[11] as PbftCommitCertificate;
     const held = (seq: number, digest: Uint8Array, batch: readonly PbftRequest[]) => (s: number, d: Uint8Array) =>
       s === seq && sameBytes(d, digest) ? batch : undefined;
     for (const r of [
@@ -211,12 +270,46 @@ describe('PBFT codec', () => {
       );
       expect(() => decodeWalRecord(bytes, held(at.seq + 1, at.digest, batch))).toThrow(/no earlier record holds it/);
     }
-    const status = encodePbftMessage(samples[9]!);
+    const status = encodePbftMessage(samples[10]!);
     expect(() => decodeWalRecord(Uint8Array.from([0x12, status.length, ...status]))).toThrow(
       /not a message this replica signs/,
     );
   });
 });
+
+/** A REPLY whose proof writes index = 0 explicitly (proto3 omits it in the canonical form). */
+function explicitZeroIndex(r: PbftReply): Uint8Array {
+  const { Writer } = protobuf;
+  const body = T.message.root.lookupType('bizra.v1.PbftReplyBody').encode({
+    view: r.view,
+    timestamp: r.timestamp,
+    clientPublicKey: r.client,
+    replica: r.replica,
+    result: r.result,
+  });
+  const proof = Writer.create().uint32(0x08).uint32(0).uint32(0x10).uint32(r.proof.count);
+  for (const s of r.proof.siblings) proof.uint32(0x1a).bytes(s);
+  const reply = Writer.create().uint32(0x0a).bytes(body.finish()).uint32(0x12).bytes(r.signature);
+  reply.uint32(0x1a).bytes(proof.finish());
+  const bytes = new Uint8Array(Writer.create().uint32(0x42).bytes(reply.finish()).finish());
+  expect(r.proof.index).toBe(0);
+  expect(bytes.length).toBe(encodePbftMessage(r).length + 2);
+  return bytes;
+}
+
+function hasProtoc(): boolean {
+  try {
+    execFileSync('protoc', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function protoc(args: string[], input: Uint8Array | Buffer): Buffer {
+  const dir = PROTO_PATH.slice(0, PROTO_PATH.lastIndexOf('/'));
+  return execFileSync('protoc', [`--proto_path=${dir}`, ...args, PROTO_PATH], { input });
+}
 
 /** A PREPARE whose body writes view = 0 explicitly (proto3 omits it in the canonical form). */
 function explicitZeroView(): Uint8Array {

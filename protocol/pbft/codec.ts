@@ -15,6 +15,7 @@ import {
   commitCertificateBytes,
   frameBytes,
   proposalBytes,
+  replyLeafBytes,
   requestBodyBytes,
   requestBytes,
   voteBodyBytes,
@@ -182,7 +183,8 @@ export const encodeViewChangeBody = (v: PbftViewChange): Uint8Array =>
   finish(T.viewChangeBody.encode(viewChangeBodyObj(v)));
 export const encodeNewViewBody = (n: PbftNewView): Uint8Array => finish(T.newViewBody.encode(newViewBodyObj(n)));
 /** Canonical PbftReplyLeaf bytes: what a leaf of a reply tree covers. */
-export const encodeReplyLeaf = (l: PbftReplyLeaf): Uint8Array => finish(T.replyLeaf.encode(replyLeafObj(l)));
+export const encodeReplyLeaf = (l: PbftReplyLeaf): Uint8Array =>
+  replyLeafBytes(l) ?? finish(T.replyLeaf.encode(replyLeafObj(l)));
 /** Canonical PbftReplyRootBody bytes: what a replica signs for a batch's replies. */
 export const encodeReplyRootBody = (r: PbftReplyRoot): Uint8Array =>
   finish(T.replyRootBody.encode(replyRootBodyObj(r)));

@@ -106,6 +106,19 @@ export function requestBodyBytes(r: PbftRequest): Uint8Array | null {
   );
 }
 
+/**
+ * Canonical PbftReplyLeaf bytes (client, timestamp, result: the same shape as a request
+ * body), or null. Not remembered: a leaf is hashed once, when its batch's replies are signed.
+ */
+export function replyLeafBytes(l: { client: Uint8Array; timestamp: number; result: Uint8Array }): Uint8Array | null {
+  if (!isUint53(l.timestamp)) return null;
+  return assemble([
+    [LD(1), 'bytes', l.client],
+    [VI(2), 'varint', l.timestamp],
+    [LD(3), 'bytes', l.result],
+  ]);
+}
+
 /** Canonical PbftRequest bytes (body and signature), or null. */
 export function requestBytes(r: PbftRequest): Uint8Array | null {
   const body = requestBodyBytes(r);

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Ed25519Signer } from '../crypto/ed25519.ts';
 import { certObj, commitCertObj, encodeBatch, encodePbftMessage, pbftMessageObject } from '../pbft/codec.ts';
-import { batchBytes, requestBodyBytes } from '../pbft/normal-case-bytes.ts';
+import { batchBytes, replyLeafBytes, requestBodyBytes } from '../pbft/normal-case-bytes.ts';
 import { loadPbftTypes } from '../pbft/schema.ts';
 import { signPbft, signRequest } from '../pbft/sign.ts';
 import type {
@@ -80,6 +80,19 @@ describe('normal-case bytes assembled by hand', () => {
         proposal: { batch: object };
       };
       expect(encodeBatch(batch)).toEqual(new Uint8Array(T.batch.encode(obj.proposal.batch).finish()));
+    }
+  });
+
+  it('equal protobufjs for reply leaves', () => {
+    for (const r of requests) {
+      const leaf = { client: r.client, timestamp: r.timestamp, result: r.operation };
+      expect(replyLeafBytes(leaf)).toEqual(
+        new Uint8Array(
+          T.replyLeaf
+            .encode(T.replyLeaf.fromObject({ clientPublicKey: r.client, timestamp: r.timestamp, result: r.operation }))
+            .finish(),
+        ),
+      );
     }
   });
 

@@ -61,13 +61,17 @@ function program(): Command {
     .option('--n <list>', 'validator counts, comma-separated', '4,7,16')
     .addOption(new Option('--seconds <s>', 'saturating-load duration').argParser(intArg(1, 600)).default(5))
     .addOption(
-      new Option('--clients <c>', 'concurrent clients at saturating load').argParser(intArg(1, 4096)).default(256),
+      new Option('--clients <c>', 'concurrent clients at saturating load (four default batches)')
+        .argParser(intArg(1, 4096))
+        .default(4 * defaultPbftOptions.batchSize),
     )
     .addOption(
       new Option('--low <k>', 'requests at low load (one at a time)').argParser(intArg(10, 100_000)).default(200),
     )
     .addOption(
-      new Option('--batch-size <b>', 'requests per batch (validator-set param)').argParser(intArg(1, 4096)).default(64),
+      new Option('--batch-size <b>', 'requests per batch (validator-set param)')
+        .argParser(intArg(1, 4096))
+        .default(defaultPbftOptions.batchSize),
     )
     .addOption(
       new Option('--batch-delay <ms>', 'consensus.batchDelayMs of every validator (how long a partial batch waits)')
@@ -111,9 +115,14 @@ interface Row {
   verifiesPerRequest: number;
   /** Each replica's own thread's CPU over the saturating phase, in cores (thread mode only). */
   threadCores: number[];
+  /** Raw single-core verifies per second just before and just after this n's run. */
+  verifyRates: [number, number];
 }
 
-async function runOne(n: number, args: Args, limitPerN: number): Promise<Row> {
+/** A row as a run measures it; the limit and ratio are set again once the machine is re-measured. */
+type Measured = Omit<Row, 'verifyRates'>;
+
+async function runOne(n: number, args: Args, limitPerN: number): Promise<Measured> {
   const logger = createLogger({ level: 'error', format: 'json', destination: process.stderr });
   const cluster = await startCluster(
     {
@@ -281,7 +290,7 @@ class ReplicaThread {
 }
 
 /** n validators, one worker thread each; replica 0 (the primary of view 0) runs the clients. */
-async function runThreads(n: number, args: Args, limitPerN: number): Promise<Row> {
+async function runThreads(n: number, args: Args, limitPerN: number): Promise<Measured> {
   const root = mkdtempSync(join(tmpdir(), 'bizra-bench-pbft-'));
   const threads: ReplicaThread[] = [];
   try {
@@ -390,7 +399,16 @@ async function main(argv: readonly string[]): Promise<number> {
   const rate = rawVerifyRate();
   process.stderr.write(`Ed25519 verify: ${rate.toFixed(0)}/s on one core; ${cores} cores\n`);
   const rows: Row[] = [];
-  for (const n of ns) rows.push(await (args.oneLoop ? runOne : runThreads)(n, args, (cores * rate) / n));
+  // The host's speed drifts (runs minutes apart have differed by 30 %): each n's limit is
+  // the mean of a measurement just before its run and one just after.
+  let before = rate;
+  for (const n of ns) {
+    const measured = await (args.oneLoop ? runOne : runThreads)(n, args, (cores * before) / n);
+    const after = rawVerifyRate();
+    const limit = (cores * (before + after)) / 2 / n;
+    rows.push({ ...measured, limit, ratio: measured.throughput / limit, verifyRates: [before, after] });
+    before = after;
+  }
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ cores, verifyPerSecond: rate, rows }, null, 2)}\n`);
     return 0;
@@ -398,12 +416,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const f = (x: number, d = 1) => x.toFixed(d);
   process.stdout.write(
     [
-      `machine limit = ${cores} cores x ${f(rate, 0)} verifies/s / n; clients at saturation: ${args.clients}; batch size ${args.batchSize}, delay ${args.batchDelay} ms; ${args.oneLoop ? 'all validators in one event loop' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
-      '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch | verifies per request (least replica) | CPU of each replica thread (cores) |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
+      `machine limit = ${cores} cores x raw verifies/s (mean of before and after each n) / n; clients at saturation: ${args.clients}; batch size ${args.batchSize}, delay ${args.batchDelay} ms; ${args.oneLoop ? 'all validators in one event loop' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
+      '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch | verifies per request (least replica) | CPU of each replica thread (cores) | raw verifies/s before / after |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows.map(
         (r) =>
-          `| ${r.n} | ${f(r.limit, 0)} | ${f(r.throughput, 0)} | ${f(r.ratio, 2)} | ${f(r.lowP50)} / ${f(r.lowP99)} | ${f(r.satP50)} / ${f(r.satP99)} | ${f(r.cpuCores, 2)} | ${f(r.walP50 * 1000, 2)} | ${f(r.perBatch)} | ${f(r.verifiesPerRequest, 2)} | ${r.threadCores.map((c) => f(c, 2)).join(' ')} |`,
+          `| ${r.n} | ${f(r.limit, 0)} | ${f(r.throughput, 0)} | ${f(r.ratio, 2)} | ${f(r.lowP50)} / ${f(r.lowP99)} | ${f(r.satP50)} / ${f(r.satP99)} | ${f(r.cpuCores, 2)} | ${f(r.walP50 * 1000, 2)} | ${f(r.perBatch)} | ${f(r.verifiesPerRequest, 2)} | ${r.threadCores.map((c) => f(c, 2)).join(' ')} | ${f(r.verifyRates[0], 0)} / ${f(r.verifyRates[1], 0)} |`,
       ),
       '',
     ].join('\n'),

@@ -34,7 +34,7 @@ export interface PbftOptions {
 export const defaultPbftOptions: Readonly<PbftOptions> = Object.freeze({
   checkpointInterval: 128,
   logWindow: 256,
-  batchSize: 64,
+  batchSize: 256,
   batchDelayMs: 2,
   partialBatchWindow: 1,
   viewChangeTimeoutMs: 2000,

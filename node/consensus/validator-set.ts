@@ -5,7 +5,7 @@
  *   {
  *     "format": "bizra-validator-set/1",
  *     "chainId": "bizra-local-1",
- *     "params": { "checkpointInterval": 128, "logWindow": 256, "batchSize": 64 },
+ *     "params": { "checkpointInterval": 128, "logWindow": 256, "batchSize": 256 },
  *     "validators": [
  *       { "publicKey": "<64 hex>", "peerId": "12D3KooW...", "addresses": ["/ip4/10.0.0.1/tcp/9000"] },
  *       ...

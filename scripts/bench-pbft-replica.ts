@@ -66,6 +66,8 @@ export interface ReplicaCounters {
   executed: number;
   /** CPU seconds of this replica's own thread (its event loop; not its verify workers). */
   threadCpuSeconds: number;
+  /** The replica's view: above 0, the primary was replaced (a view change under load). */
+  view: number;
 }
 
 async function start(): Promise<{ peerId: string; addrs: string[] }> {
@@ -210,6 +212,7 @@ async function handle(req: BenchRequest): Promise<unknown> {
         verifications: node!.consensus!.verifications,
         executed: executedTotal,
         threadCpuSeconds: threadCpuSeconds(),
+        view: node!.consensus!.status()?.view ?? 0,
       } satisfies ReplicaCounters;
     case 'low':
       return low(req.requests);

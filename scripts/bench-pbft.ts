@@ -115,6 +115,8 @@ interface Row {
   verifiesPerRequest: number;
   /** Each replica's own thread's CPU over the saturating phase, in cores (thread mode only). */
   threadCores: number[];
+  /** The highest view any replica is in after the run: above 0, the load caused view changes. */
+  view: number;
   /** Raw single-core verifies per second just before and just after this n's run. */
   verifyRates: [number, number];
 }
@@ -142,7 +144,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
   );
   try {
     const nodes = cluster.nodes;
-    const deadline = performance.now() + 20_000;
+    const deadline = performance.now() + streamsDeadlineMs(n);
     while (nodes.some((x) => x.consensus!.streams() < n - 1)) {
       if (performance.now() > deadline) throw new Error('streams did not open');
       await new Promise((r) => setTimeout(r, 50));
@@ -163,6 +165,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
         verifications: node.consensus!.verifications,
         executed: executedTotal[i]!,
         threadCpuSeconds: 0,
+        view: node.consensus!.status()?.view ?? 0,
       }));
     primary.onCommitted((c) => {
       if (!measuring) return;
@@ -220,7 +223,8 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
     stop = true;
     await running;
     const walAfter = await walStats(nodes[0]!);
-    const verifiesPerRequest = leastVerifiesPerRequest(before, counters());
+    const end = counters();
+    const verifiesPerRequest = leastVerifiesPerRequest(before, end);
     const throughput = committed / elapsed;
     const threadCores: number[] = [];
     return {
@@ -240,11 +244,15 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
       perBatch: windowRequests / Math.max(1, windowBatches),
       verifiesPerRequest,
       threadCores,
+      view: Math.max(...end.map((c) => c.view)),
     };
   } finally {
     await cluster.stop();
   }
 }
+
+/** How long n validators get to open their streams: 16 on two slow cores took more than 20 s. */
+const streamsDeadlineMs = (n: number): number => 20_000 + 5_000 * n;
 
 /** The fewest Ed25519 checks any replica ran per request it executed between two readings. */
 function leastVerifiesPerRequest(before: readonly ReplicaCounters[], after: readonly ReplicaCounters[]): number {
@@ -326,9 +334,13 @@ async function runThreads(n: number, args: Args, limitPerN: number): Promise<Mea
       threads.map((t) => t.request<{ peerId: string; addrs: string[] }>({ kind: 'start' })),
     );
     await Promise.all(threads.map((t) => t.request({ kind: 'introduce', peers })));
-    const deadline = performance.now() + 20_000;
-    while ((await Promise.all(threads.map((t) => t.request<number>({ kind: 'streams' })))).some((s) => s < n - 1)) {
-      if (performance.now() > deadline) throw new Error('streams did not open');
+    const deadline = performance.now() + streamsDeadlineMs(n);
+    for (;;) {
+      const streams = await Promise.all(threads.map((t) => t.request<number>({ kind: 'streams' })));
+      if (streams.every((s) => s >= n - 1)) break;
+      if (performance.now() > deadline) {
+        throw new Error(`streams did not open: each validator's open streams (of ${n - 1}): ${streams.join(' ')}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     const primary = threads[0]!;
@@ -362,6 +374,7 @@ async function runThreads(n: number, args: Args, limitPerN: number): Promise<Mea
       perBatch: sat.executedRequests / Math.max(1, sat.batches),
       verifiesPerRequest,
       threadCores,
+      view: Math.max(...after.map((c) => c.view)),
     };
   } finally {
     await Promise.allSettled(threads.map((t) => t.request({ kind: 'stop' })));
@@ -398,6 +411,18 @@ async function main(argv: readonly string[]): Promise<number> {
   const cores = availableParallelism();
   const rate = rawVerifyRate();
   process.stderr.write(`Ed25519 verify: ${rate.toFixed(0)}/s on one core; ${cores} cores\n`);
+  const f = (x: number, d = 1) => x.toFixed(d);
+  if (!args.json) {
+    // Rows are printed as each n finishes: a later n that fails leaves the earlier ones.
+    process.stdout.write(
+      [
+        `machine limit = ${cores} cores x raw verifies/s (mean of before and after each n) / n; clients at saturation: ${args.clients}; batch size ${args.batchSize}, delay ${args.batchDelay} ms; ${args.oneLoop ? 'all validators in one event loop' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
+        '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch | verifies per request (least replica) | CPU of each replica thread (cores) | view at the end | raw verifies/s before / after |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+        '',
+      ].join('\n'),
+    );
+  }
   const rows: Row[] = [];
   // The host's speed drifts (runs minutes apart have differed by 30 %): each n's limit is
   // the mean of a measurement just before its run and one just after.
@@ -406,26 +431,16 @@ async function main(argv: readonly string[]): Promise<number> {
     const measured = await (args.oneLoop ? runOne : runThreads)(n, args, (cores * before) / n);
     const after = rawVerifyRate();
     const limit = (cores * (before + after)) / 2 / n;
-    rows.push({ ...measured, limit, ratio: measured.throughput / limit, verifyRates: [before, after] });
+    const r: Row = { ...measured, limit, ratio: measured.throughput / limit, verifyRates: [before, after] };
+    rows.push(r);
     before = after;
+    if (!args.json) {
+      process.stdout.write(
+        `| ${r.n} | ${f(r.limit, 0)} | ${f(r.throughput, 0)} | ${f(r.ratio, 2)} | ${f(r.lowP50)} / ${f(r.lowP99)} | ${f(r.satP50)} / ${f(r.satP99)} | ${f(r.cpuCores, 2)} | ${f(r.walP50 * 1000, 2)} | ${f(r.perBatch)} | ${f(r.verifiesPerRequest, 2)} | ${r.threadCores.map((c) => f(c, 2)).join(' ')} | ${r.view} | ${f(r.verifyRates[0], 0)} / ${f(r.verifyRates[1], 0)} |\n`,
+      );
+    }
   }
-  if (args.json) {
-    process.stdout.write(`${JSON.stringify({ cores, verifyPerSecond: rate, rows }, null, 2)}\n`);
-    return 0;
-  }
-  const f = (x: number, d = 1) => x.toFixed(d);
-  process.stdout.write(
-    [
-      `machine limit = ${cores} cores x raw verifies/s (mean of before and after each n) / n; clients at saturation: ${args.clients}; batch size ${args.batchSize}, delay ${args.batchDelay} ms; ${args.oneLoop ? 'all validators in one event loop' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
-      '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch | verifies per request (least replica) | CPU of each replica thread (cores) | raw verifies/s before / after |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|',
-      ...rows.map(
-        (r) =>
-          `| ${r.n} | ${f(r.limit, 0)} | ${f(r.throughput, 0)} | ${f(r.ratio, 2)} | ${f(r.lowP50)} / ${f(r.lowP99)} | ${f(r.satP50)} / ${f(r.satP99)} | ${f(r.cpuCores, 2)} | ${f(r.walP50 * 1000, 2)} | ${f(r.perBatch)} | ${f(r.verifiesPerRequest, 2)} | ${r.threadCores.map((c) => f(c, 2)).join(' ')} | ${f(r.verifyRates[0], 0)} / ${f(r.verifyRates[1], 0)} |`,
-      ),
-      '',
-    ].join('\n'),
-  );
+  if (args.json) process.stdout.write(`${JSON.stringify({ cores, verifyPerSecond: rate, rows }, null, 2)}\n`);
   return 0;
 }
 

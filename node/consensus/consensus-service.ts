@@ -119,7 +119,10 @@ const RETRANSMIT_MS = 1000;
 
 /**
  * The longest run of input handling before I/O callbacks get their turn (see the header):
- * about 20 Ed25519 checks on a slow core, against ~1 ms for an fsync.
+ * about 20 Ed25519 checks on a slow core, against ~1 ms for an fsync. Wall time: a
+ * validator sharing its cores with many others (16 replicas of a testnet on 2 cores) is
+ * descheduled for most of a slice and gets through only a few checks in each (README.md,
+ * benchmarks: it costs such a testnet about a quarter of its throughput).
  */
 const SLICE_MS = 4;
 
@@ -167,6 +170,8 @@ export class ConsensusService {
   /** Inputs waiting for their signature checks, in arrival order (only with a pool). */
   #inbox: { ready: Promise<unknown> | null; run: () => void }[] = [];
   #pumping = false;
+  /** A batch timer that fired while inputs were queued: it fires once they are handed over. */
+  #heldBatchTimer: number | null = null;
   /** When the current slice of input handling began (null: none is running). */
   #sliceStart: number | null = null;
 
@@ -479,6 +484,11 @@ export class ConsensusService {
     } finally {
       this.#pumping = false;
     }
+    const held = this.#heldBatchTimer;
+    if (held !== null) {
+      this.#heldBatchTimer = null;
+      this.#onTimer('batch', held);
+    }
   }
 
   #onTimer(timer: PbftTimer, atMs: number): void {
@@ -492,6 +502,13 @@ export class ConsensusService {
       return;
     }
     this.#timers.delete(timer);
+    if (timer === 'batch' && this.#inbox.length > 0) {
+      // Inputs are still queued (a burst handed over in slices): they may fill the batch,
+      // so its delay runs out only once they are in. The replica ignores the firing if its
+      // deadline moved meanwhile.
+      this.#heldBatchTimer = atMs;
+      return;
+    }
     this.#handle(replica.onTimer(timer, now));
   }
 

@@ -202,7 +202,12 @@ export class PbftTransport {
     if (!this.#running) return;
     const now = performance.now();
     for (const link of this.#links) {
-      if (link === null || link.dialing || link.stream !== null || link.notBefore > now) continue;
+      if (link === null) continue;
+      if (link.stream !== null && link.stream.status !== 'open') {
+        // Closed without a 'close' event reaching us: drop it, or the link would wait forever.
+        link.stream = null;
+      }
+      if (link.dialing || link.stream !== null || link.notBefore > now) continue;
       void this.#dial(link);
     }
   }

@@ -3,9 +3,9 @@
  * COMMIT, proposal, prepared and commit certificates), assembled by hand from parts that
  * are encoded once per object and remembered.
  *
- * Why: at saturation one batch object is encoded for its digest, for the wire and for up
- * to three WAL records (the proposal, the prepared certificate, the executed batch), and
- * each request's body once more for its signature digest. Messages are read-only (see
+ * Why: at saturation one batch object is encoded for its digest, for the wire and for
+ * its WAL record (the proposal, or a backup's prepared certificate), and each request's
+ * body once more for its signature digest. Messages are read-only (see
  * types.ts), so the bytes of an object never change: a WeakMap keeps them while the
  * object lives, and everything that embeds a batch copies its bytes instead of encoding
  * its requests again.

@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeKvOperation } from '../../consensus/pbft/kv-app.ts';
+import { defaultPbftOptions } from '../../consensus/pbft/options.ts';
 import { Ed25519Verifier } from '../../protocol/crypto/ed25519.ts';
 import { replyProofLength, rootFromProof } from '../../protocol/pbft/reply-tree.ts';
 import { replyLeafDigest, replyRootDigest, signRequest } from '../../protocol/pbft/sign.ts';
@@ -123,7 +124,7 @@ describe('PBFT HTTP API', () => {
       active: true,
       primary: 0,
       streams: 3,
-      params: { checkpointInterval: 8, logWindow: 32, batchSize: 64 },
+      params: { checkpointInterval: 8, logWindow: 32, batchSize: defaultPbftOptions.batchSize },
     });
     expect(s.lastExecuted).toBeGreaterThanOrEqual(2);
     expect(s.stableCheckpoint).toBe(0);

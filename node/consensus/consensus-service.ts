@@ -16,7 +16,7 @@
  *
  * Time slices: without a pool, the signature checks run on the event loop, and a
  * proposal's batch alone is a few hundred of them (~50 ms on a slow core). Inputs are
- * therefore handed to the replica in slices of at most SLICE_MS, and a proposal's request
+ * therefore handed to the replica in slices of at most SLICE_CPU_MICROS, and a proposal's request
  * signatures are checked ahead (into the verifier's cache) in slices too, with I/O let
  * through between slices: WAL completions, whose messages are waiting to leave, and
  * frames from peers. Otherwise a burst (a batch's clients all sending their next request
@@ -118,13 +118,20 @@ interface Waiter {
 const RETRANSMIT_MS = 1000;
 
 /**
- * The longest run of input handling before I/O callbacks get their turn (see the header):
- * about 20 Ed25519 checks on a slow core, against ~1 ms for an fsync. Wall time: a
- * validator sharing its cores with many others (16 replicas of a testnet on 2 cores) is
- * descheduled for most of a slice and gets through only a few checks in each (README.md,
- * benchmarks: it costs such a testnet about a quarter of its throughput).
+ * The most CPU time (this thread's, in microseconds) spent handing inputs to the replica
+ * before I/O callbacks get their turn (see the header): about 15 Ed25519 checks on a slow
+ * core, against ~1 ms for an fsync. This thread's CPU time, not wall time: a validator
+ * sharing its cores with many others (16 replicas of a testnet on 2 cores) is descheduled
+ * for most of any wall-clock slice, and slices of a few checks each cost it a quarter of
+ * its throughput.
  */
-const SLICE_MS = 4;
+const SLICE_CPU_MICROS = 3000;
+
+/** This thread's CPU time in microseconds (about 1 µs a call: one getrusage). */
+function threadCpuMicros(): number {
+  const u = process.threadCpuUsage();
+  return u.user + u.system;
+}
 
 /** Resolves after the I/O callbacks that are ready have run (setImmediate runs after the poll phase). */
 const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -172,7 +179,7 @@ export class ConsensusService {
   #pumping = false;
   /** A batch timer that fired while inputs were queued: it fires once they are handed over. */
   #heldBatchTimer: number | null = null;
-  /** When the current slice of input handling began (null: none is running). */
+  /** This thread's CPU time when the current slice of input handling began (null: none is running). */
   #sliceStart: number | null = null;
 
   constructor(opts: ConsensusServiceOptions, modules: ConsensusServiceModules) {
@@ -395,11 +402,11 @@ export class ConsensusService {
   }
 
   /**
-   * True once the current slice of input handling has run for SLICE_MS; starts a slice
+   * True once the current slice of input handling has used SLICE_CPU_MICROS; starts a slice
    * (ending when I/O has had its turn) if none is running.
    */
   #sliceSpent(): boolean {
-    const now = performance.now();
+    const now = threadCpuMicros();
     if (this.#sliceStart === null) {
       this.#sliceStart = now;
       setImmediate(() => {
@@ -407,7 +414,7 @@ export class ConsensusService {
       });
       return false;
     }
-    return now - this.#sliceStart >= SLICE_MS;
+    return now - this.#sliceStart >= SLICE_CPU_MICROS;
   }
 
   /**

@@ -39,6 +39,8 @@ export type BenchRequest =
 
 export interface SaturationResult {
   committed: number;
+  /** Requests that did not commit within consensus.requestTimeoutMs (the whole phase, warm-up and drain included). */
+  timedOut: number;
   elapsed: number;
   latencies: number[];
   /** Process CPU seconds (every thread) over the measured window. */
@@ -144,6 +146,7 @@ async function saturate(seconds: number): Promise<SaturationResult> {
   const service = self.consensus!;
   const latencies: number[] = [];
   let committed = 0;
+  let timedOut = 0;
   let measuring = false;
   let stop = false;
   const walBefore = await walStats(self);
@@ -152,6 +155,11 @@ async function saturate(seconds: number): Promise<SaturationResult> {
       if (stop) return;
       const t = performance.now();
       const a = await service.submit(r);
+      if (!a.ok && a.code === 'COMMIT_TIMEOUT') {
+        // Overload (a view change, say): counted, and the client goes on with its next request.
+        timedOut++;
+        continue;
+      }
       if (!a.ok) throw new Error(`request failed: ${a.code} ${a.message}`);
       if (measuring) {
         committed++;
@@ -175,6 +183,7 @@ async function saturate(seconds: number): Promise<SaturationResult> {
   const walAfter = await walStats(self);
   return {
     committed,
+    timedOut,
     elapsed,
     latencies,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,

@@ -115,6 +115,8 @@ interface Row {
   verifiesPerRequest: number;
   /** Each replica's own thread's CPU over the saturating phase, in cores (thread mode only). */
   threadCores: number[];
+  /** Requests of the saturating phase that did not commit within the request timeout (60 s). */
+  timedOut: number;
   /** The highest view any replica is in after the run: above 0, the load caused view changes. */
   view: number;
   /** Raw single-core verifies per second just before and just after this n's run. */
@@ -196,6 +198,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
     }
     const lat: number[] = [];
     let committed = 0;
+    let timedOut = 0;
     let stop = false;
     const walBefore = await walStats(nodes[0]!);
     const before = counters();
@@ -204,6 +207,10 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
         if (stop) return;
         const t = performance.now();
         const a = await primary.submit(r);
+        if (!a.ok && a.code === 'COMMIT_TIMEOUT') {
+          timedOut++;
+          continue;
+        }
         if (!a.ok) throw new Error(`request failed: ${a.code} ${a.message}`);
         if (measuring) {
           committed++;
@@ -244,6 +251,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
       perBatch: windowRequests / Math.max(1, windowBatches),
       verifiesPerRequest,
       threadCores,
+      timedOut,
       view: Math.max(...end.map((c) => c.view)),
     };
   } finally {
@@ -374,6 +382,7 @@ async function runThreads(n: number, args: Args, limitPerN: number): Promise<Mea
       perBatch: sat.executedRequests / Math.max(1, sat.batches),
       verifiesPerRequest,
       threadCores,
+      timedOut: sat.timedOut,
       view: Math.max(...after.map((c) => c.view)),
     };
   } finally {
@@ -417,8 +426,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(
       [
         `machine limit = ${cores} cores x raw verifies/s (mean of before and after each n) / n; clients at saturation: ${args.clients}; batch size ${args.batchSize}, delay ${args.batchDelay} ms; ${args.oneLoop ? 'all validators in one event loop' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
-        '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch | verifies per request (least replica) | CPU of each replica thread (cores) | view at the end | raw verifies/s before / after |',
-        '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+        '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch | verifies per request (least replica) | CPU of each replica thread (cores) | view at the end | timed out | raw verifies/s before / after |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
         '',
       ].join('\n'),
     );
@@ -436,7 +445,7 @@ async function main(argv: readonly string[]): Promise<number> {
     before = after;
     if (!args.json) {
       process.stdout.write(
-        `| ${r.n} | ${f(r.limit, 0)} | ${f(r.throughput, 0)} | ${f(r.ratio, 2)} | ${f(r.lowP50)} / ${f(r.lowP99)} | ${f(r.satP50)} / ${f(r.satP99)} | ${f(r.cpuCores, 2)} | ${f(r.walP50 * 1000, 2)} | ${f(r.perBatch)} | ${f(r.verifiesPerRequest, 2)} | ${r.threadCores.map((c) => f(c, 2)).join(' ')} | ${r.view} | ${f(r.verifyRates[0], 0)} / ${f(r.verifyRates[1], 0)} |\n`,
+        `| ${r.n} | ${f(r.limit, 0)} | ${f(r.throughput, 0)} | ${f(r.ratio, 2)} | ${f(r.lowP50)} / ${f(r.lowP99)} | ${f(r.satP50)} / ${f(r.satP99)} | ${f(r.cpuCores, 2)} | ${f(r.walP50 * 1000, 2)} | ${f(r.perBatch)} | ${f(r.verifiesPerRequest, 2)} | ${r.threadCores.map((c) => f(c, 2)).join(' ')} | ${r.view} | ${r.timedOut} | ${f(r.verifyRates[0], 0)} / ${f(r.verifyRates[1], 0)} |\n`,
       );
     }
   }

@@ -4,9 +4,8 @@
  * non-canonical or malformed bytes are refused with a reason, and the domain tags keep
  * one kind's signature from passing for another's.
  */
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { PROTO_PATH, protobuf } from '../codec/schema.ts';
+import { protobuf } from '../codec/schema.ts';
 import { Ed25519Signer } from '../crypto/ed25519.ts';
 import {
   decodePbftMessage,
@@ -34,6 +33,7 @@ import type {
 } from '../pbft/types.ts';
 import { PbftVerifier } from '../pbft/verifier.ts';
 import { decodeWalRecord, encodeWalRecord, type PbftWalRecord } from '../pbft/wal-record.ts';
+import { PROTOC_MISSING, protoc, protocAvailable } from './protoc-runner.ts';
 
 const T = loadPbftTypes();
 const keys = Array.from({ length: 4 }, (_, i) => Ed25519Signer.fromSeed(new Uint8Array(32).fill(i + 1)));
@@ -128,7 +128,7 @@ describe('PBFT codec', () => {
   });
 
   it('protoc decodes our frames and re-encodes them to the same bytes', (ctx) => {
-    ctx.skip(!hasProtoc(), 'protoc is not on PATH (Debian: apt-get install -y protobuf-compiler)');
+    ctx.skip(!protocAvailable, PROTOC_MISSING);
     for (const m of samples) {
       const bytes = encodePbftMessage(m);
       const text = protoc(['--decode=bizra.v1.PbftMessage'], bytes);
@@ -209,7 +209,7 @@ describe('PBFT codec', () => {
   });
 
   it('protoc writes the same bytes for a reply leaf and a reply root body', (ctx) => {
-    ctx.skip(!hasProtoc(), 'protoc is not on PATH (Debian: apt-get install -y protobuf-compiler)');
+    ctx.skip(!protocAvailable, PROTOC_MISSING);
     const leaf = encodeReplyLeaf({ client: client.publicKey, timestamp: 1767225600000, result: Uint8Array.of(0, 255) });
     const root = encodeReplyRootBody({ view: 2 ** 40, replica: 3, count: 64, root: new Uint8Array(32).fill(0xee) });
     for (const [type, bytes] of [
@@ -295,20 +295,6 @@ function explicitZeroIndex(r: PbftReply): Uint8Array {
   expect(r.proof.index).toBe(0);
   expect(bytes.length).toBe(encodePbftMessage(r).length + 2);
   return bytes;
-}
-
-function hasProtoc(): boolean {
-  try {
-    execFileSync('protoc', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function protoc(args: string[], input: Uint8Array | Buffer): Buffer {
-  const dir = PROTO_PATH.slice(0, PROTO_PATH.lastIndexOf('/'));
-  return execFileSync('protoc', [`--proto_path=${dir}`, ...args, PROTO_PATH], { input });
 }
 
 /** A PREPARE whose body writes view = 0 explicitly (proto3 omits it in the canonical form). */

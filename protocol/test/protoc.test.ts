@@ -5,40 +5,21 @@
  * defaults, so a byte-identical round trip shows our canonical encoding is the standard
  * one, not a protobufjs peculiarity. Skipped, saying why, where protoc is not installed.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PROTO_PATH } from '../codec/schema.ts';
 import { signEnvelope } from '../pci/sign.ts';
 import { encodeSubmitResponse } from '../pci/submit-response.ts';
 import { fields, GOLDEN_SEED, hex } from './helpers.ts';
-
-function hasProtoc(): boolean {
-  try {
-    execFileSync('protoc', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const SKIP_NOTE =
-  'protoc is not on PATH: install it (Debian: apt-get install -y protobuf-compiler) to check the schema and encoding against the reference compiler';
-const available = hasProtoc();
-const protoDir = PROTO_PATH.slice(0, PROTO_PATH.lastIndexOf('/'));
-
-function protoc(args: string[], input: Uint8Array | string): Buffer {
-  return execFileSync('protoc', [`--proto_path=${protoDir}`, ...args, PROTO_PATH], { input });
-}
+import { PROTOC_MISSING, protoc, protocAvailable } from './protoc-runner.ts';
 
 describe('protoc', () => {
   it('compiles proto/bizra.proto', (ctx) => {
-    ctx.skip(!available, SKIP_NOTE);
+    ctx.skip(!protocAvailable, PROTOC_MISSING);
     expect(() => protoc(['--descriptor_set_out=/dev/null'], '')).not.toThrow();
   });
 
   it('decodes the saved golden envelope (protoc --decode=bizra.v1.Envelope)', (ctx) => {
-    ctx.skip(!available, SKIP_NOTE);
+    ctx.skip(!protocAvailable, PROTOC_MISSING);
     const bin = readFileSync(new URL('./fixtures/envelope.bin', import.meta.url));
     const text = protoc(['--decode=bizra.v1.Envelope'], bin).toString();
     for (const line of [
@@ -78,7 +59,7 @@ describe('protoc', () => {
   };
   for (const [name, f] of Object.entries(cases)) {
     it(`re-encodes our envelope byte for byte: ${name}`, (ctx) => {
-      ctx.skip(!available, SKIP_NOTE);
+      ctx.skip(!protocAvailable, PROTOC_MISSING);
       const { bytes } = signEnvelope(f, GOLDEN_SEED);
       const text = protoc(['--decode=bizra.v1.Envelope'], bytes);
       const again = protoc(['--encode=bizra.v1.Envelope'], text);
@@ -87,7 +68,7 @@ describe('protoc', () => {
   }
 
   it('decodes PciSubmitResponse both ways', (ctx) => {
-    ctx.skip(!available, SKIP_NOTE);
+    ctx.skip(!protocAvailable, PROTOC_MISSING);
     const accepted = encodeSubmitResponse({ ok: true, id: new Uint8Array(32).fill(0xab) });
     expect(protoc(['--decode=bizra.v1.PciSubmitResponse'], accepted).toString()).toMatch(/^accepted_id: "(\\253){32}"/);
     const rejected = encodeSubmitResponse({ ok: false, code: 'R002', reason: 'bad signature' });

@@ -6,7 +6,6 @@
  * validator or runs no consensus; GET /v1/consensus reports the replica and the
  * validator set.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeKvOperation } from '../../consensus/pbft/kv-app.ts';
@@ -19,7 +18,7 @@ import { type Cluster, startCluster } from '../../testnet/cluster.ts';
 import { generateIdentity } from '../identity.ts';
 import type { BizraNode } from '../node.ts';
 import { silentLogger, startTestNode, useTempDirs } from './helpers.ts';
-import { clientSigner, until } from './pbft-helpers.ts';
+import { clientSigner, until, writeValidatorSet } from './pbft-helpers.ts';
 
 const body = (r: PbftRequest, extra: Record<string, unknown> = {}) => ({
   client: Buffer.from(r.client).toString('hex'),
@@ -188,15 +187,12 @@ describe('PBFT HTTP API without a quorum or without consensus', () => {
     // A set of four of which only two run: no quorum of three, so nothing commits.
     const root = tempDir();
     const ids = await Promise.all([0, 1, 2, 3].map(() => generateIdentity()));
-    const { peerIdOfKey, renderValidatorSet } = await import('../consensus/validator-set.ts');
     const setPath = join(root, 'set.json');
-    writeFileSync(
+    writeValidatorSet(
       setPath,
-      renderValidatorSet({
-        chainId: 'no-quorum',
-        params: { checkpointInterval: 128, logWindow: 256, batchSize: 64 },
-        validators: ids.map((id) => ({ publicKey: id.publicKey, peerId: peerIdOfKey(id.publicKey), addresses: [] })),
-      }),
+      'no-quorum',
+      { checkpointInterval: 128, logWindow: 256, batchSize: 64 },
+      ids.map((id) => id.publicKey),
     );
     const { BizraNode } = await import('../node.ts');
     const { testConfig } = await import('./helpers.ts');

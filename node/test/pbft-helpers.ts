@@ -1,10 +1,25 @@
 /** Helpers for the PBFT daemon tests: clients that keep a cluster busy, and committed logs. */
+
+import { writeFileSync } from 'node:fs';
 import { encodeKvOperation } from '../../consensus/pbft/kv-app.ts';
+import type { PbftOptions } from '../../consensus/pbft/options.ts';
 import type { PbftCommitted } from '../../consensus/pbft/output.ts';
 import { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
 import { signRequest } from '../../protocol/pbft/sign.ts';
 import type { PbftRequest } from '../../protocol/pbft/types.ts';
+import { peerIdOfKey, renderValidatorSet } from '../consensus/validator-set.ts';
 import type { BizraNode } from '../node.ts';
+
+/** Writes a validator-set file at `path` naming these keys, in order, with no addresses. */
+export function writeValidatorSet(
+  path: string,
+  chainId: string,
+  params: Pick<PbftOptions, 'checkpointInterval' | 'logWindow' | 'batchSize'>,
+  keys: readonly Uint8Array[],
+): void {
+  const validators = keys.map((publicKey) => ({ publicKey, peerId: peerIdOfKey(publicKey), addresses: [] }));
+  writeFileSync(path, renderValidatorSet({ chainId, params, validators }));
+}
 
 export const clientSigner = (i: number): Ed25519Signer =>
   Ed25519Signer.fromSeed(Uint8Array.from({ length: 32 }, (_, k) => (200 + i * 7 + k) & 0xff));

@@ -4,16 +4,14 @@
  * burst into small batches (it is held until the queued inputs are in), and every
  * request of the burst must execute exactly once.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeKvOperation } from '../../consensus/pbft/kv-app.ts';
 import { signRequest } from '../../protocol/pbft/sign.ts';
-import { peerIdOfKey, renderValidatorSet } from '../consensus/validator-set.ts';
 import { generateIdentity } from '../identity.ts';
 import { BizraNode } from '../node.ts';
 import { silentLogger, testConfig, useTempDirs } from './helpers.ts';
-import { clientSigner } from './pbft-helpers.ts';
+import { clientSigner, writeValidatorSet } from './pbft-helpers.ts';
 
 describe('PBFT input slices', () => {
   const tempDir = useTempDirs('bizra-pbft-slices-');
@@ -22,14 +20,9 @@ describe('PBFT input slices', () => {
     const root = tempDir();
     const identity = await generateIdentity();
     const setPath = join(root, 'set.json');
-    writeFileSync(
-      setPath,
-      renderValidatorSet({
-        chainId: 'slices',
-        params: { checkpointInterval: 128, logWindow: 256, batchSize: 64 },
-        validators: [{ publicKey: identity.publicKey, peerId: peerIdOfKey(identity.publicKey), addresses: [] }],
-      }),
-    );
+    writeValidatorSet(setPath, 'slices', { checkpointInterval: 128, logWindow: 256, batchSize: 64 }, [
+      identity.publicKey,
+    ]);
     const node = await BizraNode.create(
       {
         config: testConfig((c) => {

@@ -10,7 +10,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { encodeKvOperation } from '../consensus/pbft/kv-app.ts';
-import { defaultConfig } from '../node/config/schema.ts';
+import { defaultConfig, type LogLevel } from '../node/config/schema.ts';
 import { initDataDir } from '../node/init.ts';
 import { createLogger } from '../node/log.ts';
 import { BizraNode } from '../node/node.ts';
@@ -25,6 +25,7 @@ export interface ReplicaWorkerData {
   validatorSet: string;
   verifyWorkers: number;
   batchDelayMs: number;
+  logLevel: LogLevel;
 }
 
 export type BenchRequest =
@@ -84,7 +85,7 @@ async function start(): Promise<{ peerId: string; addrs: string[] }> {
   config.consensus.verifyWorkers = data.verifyWorkers;
   config.consensus.batchDelayMs = data.batchDelayMs;
   const { identity } = await initDataDir(data.dataDir);
-  const logger = createLogger({ level: 'error', format: 'json', destination: process.stderr });
+  const logger = createLogger({ level: data.logLevel, format: 'json', destination: process.stderr });
   node = await BizraNode.create(
     { config, dataDir: data.dataDir, processMetrics: false, probeGpu: false },
     { identity, logger: logger.child({ node: data.index }) },

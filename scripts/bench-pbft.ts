@@ -25,6 +25,7 @@ import { Worker } from 'node:worker_threads';
 import { Command, Option } from 'commander';
 import { encodeKvOperation } from '../consensus/pbft/kv-app.ts';
 import { defaultPbftOptions } from '../consensus/pbft/options.ts';
+import { LOG_LEVELS, type LogLevel } from '../node/config/schema.ts';
 import { peerIdOfKey, renderValidatorSet } from '../node/consensus/validator-set.ts';
 import { initDataDir } from '../node/init.ts';
 import { createLogger } from '../node/log.ts';
@@ -52,6 +53,7 @@ interface Args {
   batchDelay: number;
   oneLoop: boolean;
   verifyWorkers: number;
+  logLevel: LogLevel;
   json: boolean;
 }
 
@@ -82,6 +84,11 @@ function program(): Command {
       new Option('--verify-workers <w>', 'consensus.verifyWorkers of every validator (signature-check threads)')
         .argParser(intArg(0, 64))
         .default(0),
+    )
+    .addOption(
+      new Option('--log-level <level>', "the validators' log level, on stderr (info shows view changes)")
+        .choices(LOG_LEVELS)
+        .default('error'),
     )
     .option('--one-loop', 'run every validator in this one event loop (default: one worker thread each)', false)
     .option('--json', 'print the report as JSON', false);
@@ -127,7 +134,7 @@ interface Row {
 type Measured = Omit<Row, 'verifyRates'>;
 
 async function runOne(n: number, args: Args, limitPerN: number): Promise<Measured> {
-  const logger = createLogger({ level: 'error', format: 'json', destination: process.stderr });
+  const logger = createLogger({ level: args.logLevel, format: 'json', destination: process.stderr });
   const cluster = await startCluster(
     {
       peers: n,
@@ -336,6 +343,7 @@ async function runThreads(n: number, args: Args, limitPerN: number): Promise<Mea
           validatorSet,
           verifyWorkers: args.verifyWorkers,
           batchDelayMs: args.batchDelay,
+          logLevel: args.logLevel,
         }),
       );
     const peers = await Promise.all(

@@ -6,20 +6,16 @@
  *
  * min-s is the latest stable checkpoint among the VIEW-CHANGEs, max-s the highest
  * sequence with a prepared certificate. Every sequence in (min-s, max-s] gets the batch
- * of its highest-view certificate, or the null request (an empty batch) if none has one.
+ * digest of its highest-view certificate, or the null request (an empty batch) if none
+ * has one. The plan names batches by digest only: each replica takes the batch from its
+ * own log, or from a peer (replica-view-change.ts).
  */
 import { batchDigest } from '../../protocol/pbft/sign.ts';
-import type {
-  PbftCheckpoint,
-  PbftPreparedCertificate,
-  PbftRequest,
-  PbftViewChange,
-} from '../../protocol/pbft/types.ts';
+import type { PbftCheckpoint, PbftPreparedProof, PbftRequest, PbftViewChange } from '../../protocol/pbft/types.ts';
 
 export interface NewViewEntry {
   readonly seq: number;
   readonly digest: Uint8Array;
-  readonly batch: readonly PbftRequest[];
 }
 
 export interface NewViewPlan {
@@ -28,7 +24,8 @@ export interface NewViewPlan {
   readonly entries: readonly NewViewEntry[];
 }
 
-const NULL_BATCH: readonly PbftRequest[] = Object.freeze([]);
+/** The null request: an empty batch, re-issued where no certificate names one. */
+export const NULL_BATCH: readonly PbftRequest[] = Object.freeze([]);
 /** The digest of the null request. */
 export const NULL_DIGEST = batchDigest(NULL_BATCH);
 
@@ -43,7 +40,7 @@ export function planNewView(viewChanges: readonly PbftViewChange[]): NewViewPlan
     if (best === undefined || vc.checkpointSeq > best.checkpointSeq) best = vc;
   }
   const minS = best?.checkpointSeq ?? 0;
-  const chosen = new Map<number, PbftPreparedCertificate>();
+  const chosen = new Map<number, PbftPreparedProof>();
   for (const vc of viewChanges) {
     for (const c of vc.prepared) {
       const seq = c.prePrepare.seq;
@@ -65,11 +62,7 @@ export function planNewView(viewChanges: readonly PbftViewChange[]): NewViewPlan
   const entries: NewViewEntry[] = [];
   for (let seq = minS + 1; seq <= maxS; seq++) {
     const c = chosen.get(seq);
-    entries.push(
-      c === undefined
-        ? { seq, digest: NULL_DIGEST, batch: NULL_BATCH }
-        : { seq, digest: c.prePrepare.digest, batch: c.batch },
-    );
+    entries.push({ seq, digest: c === undefined ? NULL_DIGEST : c.prePrepare.digest });
   }
   return { checkpointSeq: minS, checkpointProof: best?.checkpointProof ?? [], entries };
 }

@@ -22,6 +22,7 @@ import type {
 import { PbftVerifier } from '../../protocol/pbft/verifier.ts';
 import type { PbftWalRecord } from '../../protocol/pbft/wal-record.ts';
 import type { PbftApp } from './app.ts';
+import { NULL_BATCH, NULL_DIGEST } from './new-view.ts';
 import { type PbftOptions, resolvePbftOptions } from './options.ts';
 import { emptyOutput, type PbftOutput } from './output.ts';
 import { primaryOf, sameDigest } from './quorum.ts';
@@ -31,9 +32,14 @@ import { type PbftValidatorSet, validatorSet } from './validators.ts';
 /** One sequence number's part of the log. */
 export interface Slot {
   readonly seq: number;
-  /** This view's PRE-PREPARE and its batch. */
+  /**
+   * This view's PRE-PREPARE and its batch. The batch is null while a PRE-PREPARE that a
+   * NEW-VIEW re-issued waits for a batch no log here holds (asked of peers in STATUS).
+   */
   prePrepare: PbftPrePrepare | null;
   batch: readonly PbftRequest[] | null;
+  /** Batches of earlier views' PRE-PREPAREs at this sequence number, by digest (hex): a NEW-VIEW names its batches by digest only. */
+  readonly earlierBatches: Map<string, readonly PbftRequest[]>;
   /** This view's votes, by replica. */
   prepares: Map<number, PbftPrepare>;
   commits: Map<number, PbftCommit>;
@@ -186,6 +192,7 @@ export class ReplicaCore {
         seq,
         prePrepare: null,
         batch: null,
+        earlierBatches: new Map(),
         prepares: new Map(),
         commits: new Map(),
         prepared: false,
@@ -195,6 +202,18 @@ export class ReplicaCore {
       this.slots.set(seq, s);
     }
     return s;
+  }
+
+  /** A batch with `digest` this replica holds for `seq`, from any view or its log, or null. */
+  knownBatch(seq: number, digest: Uint8Array): readonly PbftRequest[] | null {
+    if (sameDigest(digest, NULL_DIGEST)) return NULL_BATCH;
+    const slot = this.slots.get(seq);
+    if (slot === undefined) return null;
+    if (slot.batch !== null && slot.prePrepare !== null && sameDigest(slot.prePrepare.digest, digest))
+      return slot.batch;
+    if (slot.cert !== null && sameDigest(slot.cert.prePrepare.digest, digest)) return slot.cert.batch;
+    if (slot.committed !== null && sameDigest(slot.committed.commits[0]!.digest, digest)) return slot.committed.batch;
+    return slot.earlierBatches.get(hex(digest)) ?? null;
   }
 
   inWindow(seq: number): boolean {

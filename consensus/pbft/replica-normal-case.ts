@@ -117,6 +117,12 @@ export function onProposal(core: ReplicaCore, p: PbftProposal): PbftOutcome {
   if (pp.view !== core.view)
     return reject('wrong-view', `pre-prepare for view ${pp.view}; this replica is in ${core.view}`);
   if (!core.active) return reject('view-changing', `waiting for the NEW-VIEW of view ${core.view}`);
+  const slot = core.slots.get(pp.seq);
+  if (slot?.prePrepare != null && slot.batch === null && sameDigest(slot.prePrepare.digest, pp.digest)) {
+    // The batch of a PRE-PREPARE a NEW-VIEW re-issued, which this replica asked its peers
+    // for: any of them may send it, as the held (checked) PRE-PREPARE's digest binds it.
+    return takeMissingBatch(core, slot.prePrepare, p.batch);
+  }
   if (pp.replica !== core.primary) {
     return reject(
       'not-primary',
@@ -129,29 +135,47 @@ export function onProposal(core: ReplicaCore, p: PbftProposal): PbftOutcome {
   }
   const sig = checkReplicaSignature(pp, core.validators, core.verifier);
   if (sig !== null) return reject(sig.reason, sig.detail);
-  const held = core.slots.get(pp.seq)?.prePrepare;
+  const held = slot?.prePrepare;
   if (held != null) {
     return sameDigest(held.digest, pp.digest)
       ? reject('duplicate', `pre-prepare for ${pp.seq} already held`)
       : reject('conflicting-pre-prepare', `the primary already proposed another batch at ${pp.seq} in view ${pp.view}`);
   }
-  if (p.batch.length > core.opts.batchSize) {
-    return reject('oversized-batch', `${p.batch.length} requests; at most ${core.opts.batchSize}`);
-  }
-  if (!sameDigest(core.verifier.batchDigest(p.batch), pp.digest)) {
-    return reject('wrong-digest', 'the batch does not match the pre-prepare digest');
-  }
-  const bad = checkBatch(p.batch, core.verifier);
-  if (bad !== null) return reject(bad.reason, bad.detail);
+  const bad = batchProblem(core, pp, p.batch);
+  if (bad !== null) return bad;
   acceptPrePrepare(core, pp, p.batch);
   return ACCEPTED;
 }
 
-/** Logs a PRE-PREPARE (normal case or NEW-VIEW) and, as a backup, sends its PREPARE. */
-export function acceptPrePrepare(core: ReplicaCore, pp: PbftPrePrepare, batch: readonly PbftRequest[]): void {
+/** Why `batch` cannot be the batch of `pp`, or null. */
+function batchProblem(core: ReplicaCore, pp: PbftPrePrepare, batch: readonly PbftRequest[]): PbftOutcome | null {
+  if (batch.length > core.opts.batchSize) {
+    return reject('oversized-batch', `${batch.length} requests; at most ${core.opts.batchSize}`);
+  }
+  if (!sameDigest(core.verifier.batchDigest(batch), pp.digest)) {
+    return reject('wrong-digest', 'the batch does not match the pre-prepare digest');
+  }
+  const bad = checkBatch(batch, core.verifier);
+  return bad === null ? null : reject(bad.reason, bad.detail);
+}
+
+function takeMissingBatch(core: ReplicaCore, held: PbftPrePrepare, batch: readonly PbftRequest[]): PbftOutcome {
+  const bad = batchProblem(core, held, batch);
+  if (bad !== null) return bad;
+  acceptPrePrepare(core, held, batch);
+  return ACCEPTED;
+}
+
+/**
+ * Logs a PRE-PREPARE (normal case or NEW-VIEW) and, as a backup, sends its PREPARE. A
+ * null batch (a NEW-VIEW named one no log here holds) holds the PRE-PREPARE alone until
+ * a peer sends the batch: no PREPARE before this replica has checked it.
+ */
+export function acceptPrePrepare(core: ReplicaCore, pp: PbftPrePrepare, batch: readonly PbftRequest[] | null): void {
   const slot = core.slot(pp.seq);
   slot.prePrepare = pp;
   slot.batch = batch;
+  if (batch === null) return;
   if (core.isPrimary) {
     for (const r of batch) core.proposed.add(requestKey(r));
   } else {

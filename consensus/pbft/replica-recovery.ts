@@ -13,7 +13,6 @@ import type {
   PbftViewChange,
 } from '../../protocol/pbft/types.ts';
 import type { PbftWalRecord } from '../../protocol/pbft/wal-record.ts';
-import { planNewView } from './new-view.ts';
 import { type ReplicaCore, requestKey } from './replica-core.ts';
 import { executeReady } from './replica-normal-case.ts';
 import { restore } from './replica-retransmission.ts';
@@ -63,15 +62,17 @@ export function replayLog(core: ReplicaCore, records: readonly PbftWalRecord[]):
   }
   if (newView !== null && newView.view === view && active) {
     core.newView = newView;
-    const plan = planNewView(newView.viewChanges);
-    newView.prePrepares.forEach((pp, i) => {
-      if (!core.inWindow(pp.seq)) return;
+    for (const pp of newView.prePrepares) {
+      if (!core.inWindow(pp.seq)) continue;
+      // From the log (a certificate, an executed batch, this replica's own proposal); a
+      // batch it never logged is asked of peers again (STATUS).
+      const batch = core.knownBatch(pp.seq, pp.digest);
       const slot = core.slot(pp.seq);
       slot.prePrepare = pp;
-      slot.batch = plan.entries[i]!.batch;
+      slot.batch = batch;
       if (core.isPrimary) core.signed.set(`pre-prepare:${pp.view}:${pp.seq}`, pp);
       core.nextSeq = Math.max(core.nextSeq, pp.seq + 1);
-    });
+    }
   }
   for (const slot of core.slots.values()) {
     if (slot.cert !== null && slot.cert.prePrepare.view === view && slot.prePrepare === null) {

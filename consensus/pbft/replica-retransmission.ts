@@ -20,10 +20,23 @@ export function broadcastStatus(core: ReplicaCore): void {
     active: core.active,
     lastExecuted: core.lastExec,
     stableCheckpoint: core.h,
+    missingBatches: missingBatches(core),
     replica: core.id,
   });
   core.send('all', status);
   core.out.timers.push({ timer: 'status', atMs: core.now + core.opts.statusIntervalMs });
+}
+
+/** Sequence numbers whose re-issued PRE-PREPARE waits here for a batch (at most a retransmission budget). */
+export function missingBatches(core: ReplicaCore): number[] {
+  const seqs: number[] = [];
+  if (!core.active) return seqs;
+  const top = core.h + core.opts.logWindow;
+  for (let seq = core.lastExec + 1; seq <= top && seqs.length < core.opts.maxRetransmit; seq++) {
+    const slot = core.slots.get(seq);
+    if (slot?.prePrepare != null && slot.batch === null && slot.committed === null) seqs.push(seq);
+  }
+  return seqs;
 }
 
 export function onStatus(core: ReplicaCore, s: PbftStatus): PbftOutcome {
@@ -46,6 +59,18 @@ export function onStatus(core: ReplicaCore, s: PbftStatus): PbftOutcome {
   if (behind && core.stableSnapshot !== null) {
     core.send(to, { type: 'state-transfer', proof: core.stableProof, snapshot: core.stableSnapshot });
   }
+  let budget = core.opts.maxRetransmit;
+  // Batches it lacks for PRE-PREPAREs of this view (a NEW-VIEW names them by digest):
+  // every replica holding one answers, as the peer cannot know which of them do.
+  if (core.active && s.active && s.view === core.view) {
+    for (const seq of s.missingBatches) {
+      if (budget === 0) break;
+      const slot = core.slots.get(seq);
+      if (slot?.prePrepare == null || slot.batch === null) continue;
+      core.send(to, { type: 'proposal', prePrepare: slot.prePrepare, batch: slot.batch });
+      budget--;
+    }
+  }
   if (!stuck && !behind) return ACCEPTED;
   // Lost CHECKPOINTs: without them its low watermark stays put and its window shuts.
   if (s.stableCheckpoint < core.h) for (const cp of core.stableProof) core.send(to, cp);
@@ -53,7 +78,6 @@ export function onStatus(core: ReplicaCore, s: PbftStatus): PbftOutcome {
     const own = bySender.get(core.id);
     if (seq > s.stableCheckpoint && own !== undefined) core.send(to, own);
   }
-  let budget = core.opts.maxRetransmit;
   for (let seq = Math.max(s.lastExecuted, core.h) + 1; seq <= core.lastExec && budget > 0; seq++) {
     const committed = core.slots.get(seq)?.committed;
     if (committed == null) break;

@@ -2,13 +2,14 @@
  * View change: a backup whose pending request does not execute in time sends a VIEW-CHANGE; the new primary's NEW-VIEW re-issues what may have committed.
  * Functions of the replica's state (replica-core.ts); PbftReplica (replica.ts) calls them.
  */
-import type { PbftNewView, PbftPrePrepare, PbftViewChange } from '../../protocol/pbft/types.ts';
+import type { PbftNewView, PbftPrePrepare, PbftPreparedProof, PbftViewChange } from '../../protocol/pbft/types.ts';
 import { type NewViewPlan, planNewView } from './new-view.ts';
 import { ACCEPTED, type PbftOutcome, reject } from './output.ts';
 import { primaryOf, sameDigest } from './quorum.ts';
 import { askForState, makeStable } from './replica-checkpoints.ts';
-import type { ReplicaCore } from './replica-core.ts';
+import { hex, type ReplicaCore } from './replica-core.ts';
 import { acceptPrePrepare, propose } from './replica-normal-case.ts';
+import { broadcastStatus } from './replica-retransmission.ts';
 import { checkReplicaSignature, checkViewChange } from './validate.ts';
 
 /** Active backups only: a pending request must execute before this deadline. */
@@ -42,6 +43,8 @@ export function cancelViewChangeTimer(core: ReplicaCore): void {
 /** Forgets this view's proposals and votes (prepared certificates and commits stay). */
 export function leaveView(core: ReplicaCore): void {
   for (const slot of core.slots.values()) {
+    if (slot.prePrepare !== null && slot.batch !== null)
+      slot.earlierBatches.set(hex(slot.prePrepare.digest), slot.batch);
     slot.prePrepare = null;
     slot.batch = null;
     slot.prepares.clear();
@@ -63,10 +66,12 @@ export function startViewChange(core: ReplicaCore, newView: number): void {
   leaveView(core);
   core.view = newView;
   core.active = false;
+  // Certificates without their batches: 2f + 1 VIEW-CHANGEs ride in the NEW-VIEW, and
+  // with batches they made it megabytes under load (replicas re-take batches by digest).
   const prepared = [...core.slots.values()]
     .filter((s) => s.cert !== null && s.seq > core.h)
     .sort((a, b) => a.seq - b.seq)
-    .map((s) => s.cert!);
+    .map((s): PbftPreparedProof => ({ prePrepare: s.cert!.prePrepare, prepares: s.cert!.prepares }));
   const vc =
     core.myViewChange?.newView === newView
       ? core.myViewChange
@@ -205,10 +210,14 @@ export function installNewView(core: ReplicaCore, nv: PbftNewView, plan: NewView
     }
   }
   let top = Math.max(core.lastExec, core.h);
-  nv.prePrepares.forEach((pp, i) => {
+  let missing = false;
+  for (const pp of nv.prePrepares) {
     top = Math.max(top, pp.seq);
-    if (pp.seq > core.h && pp.seq <= core.h + core.opts.logWindow) acceptPrePrepare(core, pp, plan.entries[i]!.batch);
-  });
+    if (!core.inWindow(pp.seq)) continue;
+    const batch = core.knownBatch(pp.seq, pp.digest);
+    missing ||= batch === null && pp.seq > core.lastExec;
+    acceptPrePrepare(core, pp, batch);
+  }
   core.viewChangeDeadline = null;
   core.out.timers.push({ timer: 'view-change', atMs: null });
   if (core.isPrimary) {
@@ -218,4 +227,6 @@ export function installNewView(core: ReplicaCore, nv: PbftNewView, plan: NewView
   } else if (core.pending.size > 0) {
     armViewChangeTimer(core);
   }
+  // Ask for the batches no log here holds now, not at the next STATUS tick.
+  if (missing && !core.replaying) broadcastStatus(core);
 }

@@ -9,7 +9,7 @@ import type {
   PbftCommitCertificate,
   PbftMessage,
   PbftNewView,
-  PbftPreparedCertificate,
+  PbftPreparedProof,
   PbftReply,
   PbftRequest,
   PbftStateTransfer,
@@ -46,10 +46,10 @@ function viewChange(c: Cluster, from: number, newView: number, extra: Partial<Pb
   );
 }
 
-/** A valid prepared certificate for `batch` at (view 0, seq). */
-function certificate(c: Cluster, seq: number, batch: PbftRequest[], prepares = [1, 2]): PbftPreparedCertificate {
+/** A valid prepared certificate for `batch` at (view 0, seq), as a VIEW-CHANGE carries it (no batch). */
+function certificate(c: Cluster, seq: number, batch: PbftRequest[], prepares = [1, 2]): PbftPreparedProof {
   const pp = c.prePrepare(0, 0, seq, batch);
-  return { prePrepare: pp, batch, prepares: prepares.map((r) => c.vote('prepare', r, 0, seq, pp.digest)) };
+  return { prePrepare: pp, prepares: prepares.map((r) => c.vote('prepare', r, 0, seq, pp.digest)) };
 }
 
 function started(): Cluster {

@@ -1,6 +1,7 @@
 /** View change, state transfer, and recovery from the write-ahead log. */
 import { describe, expect, it } from 'vitest';
 import { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
+import type { PbftNewView } from '../../protocol/pbft/types.ts';
 import { PbftVerifier } from '../../protocol/pbft/verifier.ts';
 import { Cluster, seedOf, TEST_OPTIONS } from './pbft-harness.ts';
 
@@ -72,6 +73,65 @@ describe('PBFT view change', () => {
       expect(c.replica(i).lastExecuted).toBe(1);
       expect(c.apps[i]!.get('one')).toBe('v');
     }
+  });
+
+  it('a backup that never saw a re-issued batch asks for it in STATUS and takes it from a peer (VIEW-CHANGEs carry digests only)', () => {
+    const c = new Cluster();
+    c.startAll();
+    // Sequence 1 prepares at 0, 1 and 2; replica 3 never gets the proposal, and every COMMIT is lost.
+    c.filter = (e) => e.message.type !== 'commit' && !(e.message.type === 'proposal' && e.to === 3);
+    c.submit(c.request('one'));
+    c.crash(0);
+    const asked: number[][] = [];
+    const answered: number[] = [];
+    const certificates: object[] = [];
+    c.filter = (e) => {
+      const m = e.message;
+      if (m.type === 'status' && e.from === 3 && m.missingBatches.length > 0) asked.push([...m.missingBatches]);
+      if (m.type === 'proposal' && e.to === 3) answered.push(e.from);
+      if (m.type === 'view-change') certificates.push(...m.prepared);
+      return true;
+    };
+    c.advance(TEST_OPTIONS.viewChangeTimeoutMs!);
+    c.run();
+    expect(certificates.length).toBeGreaterThan(0);
+    for (const p of certificates) expect(Object.keys(p).sort()).toEqual(['prePrepare', 'prepares']);
+    // Replica 3 asked for sequence 1's batch at once (not at the next STATUS tick) and got it from its peers.
+    expect(asked[0]).toEqual([1]);
+    expect(answered.length).toBeGreaterThan(0);
+    for (const i of [1, 2, 3]) {
+      expect(c.replica(i).view).toBe(1);
+      expect(c.apps[i]!.get('one')).toBe('v');
+    }
+  });
+
+  it('refuses a batch offered for a re-issued PRE-PREPARE that does not match its digest, and keeps waiting', () => {
+    const c = new Cluster();
+    c.startAll();
+    c.filter = (e) => e.message.type !== 'commit' && !(e.message.type === 'proposal' && e.to === 3);
+    c.submit(c.request('one'));
+    c.crash(0);
+    // The view changes, but no batch reaches replica 3: its STATUS goes unanswered.
+    let newView: PbftNewView | undefined;
+    c.filter = (e) => {
+      if (e.message.type === 'new-view') newView = e.message;
+      return e.to !== 3 || e.message.type !== 'proposal';
+    };
+    c.advance(TEST_OPTIONS.viewChangeTimeoutMs!);
+    c.run();
+    expect(c.replica(3).view).toBe(1);
+    expect(c.replica(3).lastExecuted).toBe(0);
+    const pp = newView!.prePrepares.find((p) => p.seq === 1)!;
+    const wrong = c.replica(3).receive({ type: 'proposal', prePrepare: pp, batch: [c.request('other')] }, c.now);
+    expect(wrong.outcome).toMatchObject({ ok: false, reason: 'wrong-digest' });
+    expect(wrong.send).toEqual([]);
+    // Its next STATUS (fired here before any view-change timer) is answered: the batch
+    // comes, replica 3 prepares, and sequence 1 commits.
+    c.filter = () => true;
+    c.apply(3, c.replica(3).onTimer('status', c.now));
+    c.run();
+    expect(c.replica(3).view).toBe(1);
+    expect(c.apps[3]!.get('one')).toBe('v');
   });
 
   it('doubles the timeout with each consecutive view change, and waits for 2f+1 before starting it', () => {

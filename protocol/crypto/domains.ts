@@ -28,8 +28,11 @@ export const DOMAINS = {
   PBFT_CHECKPOINT: 'bizra/pbft/checkpoint/v1',
   /** PbftStateSnapshot: the state digest a CHECKPOINT names. */
   PBFT_STATE: 'bizra/pbft/state/v1',
-  /** PbftViewChangeBody. */
-  PBFT_VIEW_CHANGE: 'bizra/pbft/viewchange/v1',
+  /**
+   * PbftViewChangeBody (v1 carried whole prepared certificates, batches included; retired,
+   * nothing released used it).
+   */
+  PBFT_VIEW_CHANGE: 'bizra/pbft/viewchange/v2',
   /** PbftNewViewBody. */
   PBFT_NEW_VIEW: 'bizra/pbft/newview/v1',
   /**
@@ -58,7 +61,8 @@ export const DOMAIN_DESCRIPTIONS: Readonly<Record<DomainTag, string>> = Object.f
   'bizra/pbft/commit/v1': 'PBFT COMMIT: the canonical `PbftVoteBody` bytes (signature)',
   'bizra/pbft/checkpoint/v1': 'PBFT CHECKPOINT: the canonical `PbftCheckpointBody` bytes (signature)',
   'bizra/pbft/state/v1': 'PBFT state digest: the canonical `PbftStateSnapshot` bytes (named by CHECKPOINT)',
-  'bizra/pbft/viewchange/v1': 'PBFT VIEW-CHANGE: the canonical `PbftViewChangeBody` bytes (signature)',
+  'bizra/pbft/viewchange/v2':
+    'PBFT VIEW-CHANGE: the canonical `PbftViewChangeBody` bytes, prepared certificates without their batches (signature)',
   'bizra/pbft/newview/v1': 'PBFT NEW-VIEW: the canonical `PbftNewViewBody` bytes (signature)',
   'bizra/pbft/reply/v2':
     "PBFT REPLY: the canonical `PbftReplyRootBody` bytes (one signature over the root of an executed batch's reply tree)",

@@ -35,6 +35,7 @@ import type {
   PbftPrePrepare,
   PbftPrepare,
   PbftPreparedCertificate,
+  PbftPreparedProof,
   PbftReply,
   PbftReplyLeaf,
   PbftReplyProof,
@@ -96,12 +97,16 @@ export const certObj = (c: PbftPreparedCertificate): Obj => ({
   batch: batchObj(c.batch),
   ...fields({ prepares: c.prepares.map(voteObj) }),
 });
+export const preparedProofObj = (c: PbftPreparedProof): Obj => ({
+  prePrepare: voteObj(c.prePrepare),
+  ...fields({ prepares: c.prepares.map(voteObj) }),
+});
 const viewChangeBodyObj = (v: PbftViewChange): Obj =>
   fields({
     newView: v.newView,
     checkpointSequence: v.checkpointSeq,
     checkpointProof: v.checkpointProof.map(checkpointObj),
-    prepared: v.prepared.map(certObj),
+    prepared: v.prepared.map(preparedProofObj),
     replica: v.replica,
   });
 const viewChangeObj = (v: PbftViewChange): Obj => ({ body: viewChangeBodyObj(v), signature: v.signature });
@@ -135,6 +140,7 @@ const statusBodyObj = (s: PbftStatus): Obj =>
     lastExecuted: s.lastExecuted,
     stableCheckpoint: s.stableCheckpoint,
     replica: s.replica,
+    missingBatches: s.missingBatches as number[],
   });
 export const commitCertObj = (c: PbftCommitCertificate): Obj => ({
   batch: batchObj(c.batch),
@@ -269,6 +275,13 @@ export function list(o: Obj, name: string): Obj[] {
   return Array.isArray(v) ? (v as Obj[]) : [];
 }
 
+/** A repeated uint64 field, each 0 to 2^53-1. */
+function ints(o: Obj, name: string, what: string): number[] {
+  const v = o[name];
+  if (!Array.isArray(v)) return [];
+  return v.map((x: unknown, i) => int({ x }, 'x', `${what}.${name}[${i}]`));
+}
+
 function requestFrom(o: Obj): PbftRequest {
   const b = sub(o, 'body', 'request');
   return {
@@ -308,12 +321,15 @@ function checkpointFrom(o: Obj): PbftCheckpoint {
   };
 }
 
-export function certFrom(o: Obj): PbftPreparedCertificate {
+export function preparedProofFrom(o: Obj): PbftPreparedProof {
   return {
     prePrepare: voteFrom(sub(o, 'prePrepare', 'certificate'), 'pre-prepare') as PbftPrePrepare,
-    batch: batchFrom(sub(o, 'batch', 'certificate')),
     prepares: list(o, 'prepares').map((p) => voteFrom(p, 'prepare') as PbftPrepare),
   };
+}
+
+export function certFrom(o: Obj): PbftPreparedCertificate {
+  return { ...preparedProofFrom(o), batch: batchFrom(sub(o, 'batch', 'certificate')) };
 }
 
 function viewChangeFrom(o: Obj): PbftViewChange {
@@ -323,7 +339,7 @@ function viewChangeFrom(o: Obj): PbftViewChange {
     newView: int(b, 'newView', 'view-change'),
     checkpointSeq: int(b, 'checkpointSequence', 'view-change'),
     checkpointProof: list(b, 'checkpointProof').map(checkpointFrom),
-    prepared: list(b, 'prepared').map(certFrom),
+    prepared: list(b, 'prepared').map(preparedProofFrom),
     replica: int(b, 'replica', 'view-change'),
     signature: bytesField(o, 'signature'),
   };
@@ -394,6 +410,7 @@ export function pbftMessageFromObject(o: Obj): PbftMessage {
       active: b['viewActive'] === true,
       lastExecuted: int(b, 'lastExecuted', 'status'),
       stableCheckpoint: int(b, 'stableCheckpoint', 'status'),
+      missingBatches: ints(b, 'missingBatches', 'status'),
       replica: int(b, 'replica', 'status'),
       signature: bytesField(s, 'signature'),
     };

@@ -171,7 +171,7 @@ export function proposalBytes(prePrepare: PbftVoteFields, batch: readonly PbftRe
 
 /**
  * Canonical PbftPreparedCertificate bytes, or null; without the batch field (a
- * PbftPreparedBatchLogged) when `withBatch` is false.
+ * PbftPreparedProof) when `withBatch` is false.
  */
 export function preparedCertificateBytes(c: PbftPreparedCertificate, withBatch = true): Uint8Array | null {
   const pp = voteBytes(c.prePrepare);

@@ -8,7 +8,7 @@ import { MAX_REPLY_PROOF_SIBLINGS, replyProofLength } from './reply-tree.ts';
 import type {
   PbftCheckpoint,
   PbftMessage,
-  PbftPreparedCertificate,
+  PbftPreparedProof,
   PbftReplyProof,
   PbftRequest,
   PbftVoteFields,
@@ -17,6 +17,8 @@ import type {
 const KEY = 32;
 const DIGEST = 32;
 const SIGNATURE = 64;
+/** Most sequence numbers one STATUS may list as missing their batch (a replica lists at most its retransmission budget). */
+export const MAX_STATUS_MISSING_BATCHES = 1024;
 
 function len(what: string, b: Uint8Array, n: number): string | null {
   return b instanceof Uint8Array && b.length === n ? null : `${what} must be ${n} bytes`;
@@ -66,10 +68,9 @@ function allOf<X>(items: readonly X[], check: (x: X) => string | null): string |
   return null;
 }
 
-function certProblem(c: PbftPreparedCertificate): string | null {
+function preparedProofProblem(c: PbftPreparedProof): string | null {
   return (
     voteProblem('pre-prepare', c.prePrepare) ??
-    batchProblem(c.batch) ??
     allOf(c.prepares, (p) => voteProblem('prepare', p)) ??
     increasing('prepared certificate prepares (by replica)', c.prepares, (p) => p.replica)
   );
@@ -111,7 +112,7 @@ export function pbftStructureProblem(m: PbftMessage): string | null {
         len('view-change signature', m.signature, SIGNATURE) ??
         allOf(m.checkpointProof, checkpointProblem) ??
         increasing('view-change checkpoint proof (by replica)', m.checkpointProof, byReplica) ??
-        allOf(m.prepared, certProblem) ??
+        allOf(m.prepared, preparedProofProblem) ??
         increasing('view-change prepared certificates (by sequence)', m.prepared, (c) => c.prePrepare.seq)
       );
     case 'new-view':
@@ -129,7 +130,14 @@ export function pbftStructureProblem(m: PbftMessage): string | null {
         replyProofProblem(m.proof)
       );
     case 'status':
-      return len('status signature', m.signature, SIGNATURE);
+      return (
+        len('status signature', m.signature, SIGNATURE) ??
+        (m.missingBatches.length > MAX_STATUS_MISSING_BATCHES
+          ? `status lists ${m.missingBatches.length} missing batches; at most ${MAX_STATUS_MISSING_BATCHES}`
+          : null) ??
+        (m.missingBatches.some((s) => s < 1) ? 'status missing batch sequence numbers must be at least 1' : null) ??
+        increasing('status missing batches', m.missingBatches, (s) => s)
+      );
     case 'commit-certificate':
       return (
         batchProblem(m.batch) ??

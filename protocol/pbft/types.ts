@@ -52,10 +52,15 @@ export interface PbftCheckpoint {
 }
 
 /** A PRE-PREPARE, its batch and 2f matching PREPAREs from distinct backups. */
-export interface PbftPreparedCertificate {
+/** A prepared certificate without its batch (the PRE-PREPARE names it by digest): what a VIEW-CHANGE carries. */
+export interface PbftPreparedProof {
   readonly prePrepare: PbftPrePrepare;
-  readonly batch: readonly PbftRequest[];
   readonly prepares: readonly PbftPrepare[];
+}
+
+/** The PRE-PREPARE, its batch and 2f matching PREPAREs: what a replica logs once prepared. */
+export interface PbftPreparedCertificate extends PbftPreparedProof {
+  readonly batch: readonly PbftRequest[];
 }
 
 export interface PbftViewChange {
@@ -63,7 +68,7 @@ export interface PbftViewChange {
   readonly newView: number;
   readonly checkpointSeq: number;
   readonly checkpointProof: readonly PbftCheckpoint[];
-  readonly prepared: readonly PbftPreparedCertificate[];
+  readonly prepared: readonly PbftPreparedProof[];
   readonly replica: number;
   readonly signature: Uint8Array;
 }
@@ -125,6 +130,8 @@ export interface PbftStatus {
   readonly active: boolean;
   readonly lastExecuted: number;
   readonly stableCheckpoint: number;
+  /** Sequence numbers (increasing) whose PRE-PREPARE of this view it holds without the batch. */
+  readonly missingBatches: readonly number[];
   readonly replica: number;
   readonly signature: Uint8Array;
 }

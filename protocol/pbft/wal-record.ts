@@ -131,7 +131,7 @@ function assembledRecord(r: PbftWalRecord, batchLogged: boolean): Uint8Array | n
 
 /**
  * The bytes of `r`. With `batchLogged`, a 'prepared' or 'executed' record is written
- * without its batch (as PbftPreparedBatchLogged / PbftExecutedBatchLogged): the caller
+ * without its batch (as PbftPreparedProof / PbftExecutedBatchLogged): the caller
  * vouches that an earlier record of the same log holds that batch at the same sequence
  * number (`walRecordBatch`), and passes it back to `decodeWalRecord`. Other kinds ignore it.
  */

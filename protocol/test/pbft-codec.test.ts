@@ -18,6 +18,7 @@ import {
 } from '../pbft/codec.ts';
 import { loadPbftTypes } from '../pbft/schema.ts';
 import { batchDigest, signedDigest, signPbft, signReplies, signRequest } from '../pbft/sign.ts';
+import { MAX_STATUS_MISSING_BATCHES } from '../pbft/structure.ts';
 import type {
   PbftCheckpoint,
   PbftCommit,
@@ -63,7 +64,8 @@ const viewChange = signPbft<PbftViewChange>(
     newView: 1,
     checkpointSeq: 128,
     checkpointProof: [0, 1, 2].map(checkpoint),
-    prepared: [cert],
+    // What a VIEW-CHANGE carries: the certificate without its batch.
+    prepared: [{ prePrepare: cert.prePrepare, prepares: cert.prepares }],
     replica: 3,
   },
   keys[3]!,
@@ -110,12 +112,42 @@ const samples: PbftMessage[] = [
   batchReplies[1]!,
   signReplies([{ client: client.publicKey, timestamp: 3, result: new Uint8Array() }], 1, 0, keys[0]!)[0]!,
   signPbft<PbftStatus>(
-    { type: 'status', view: 3, active: true, lastExecuted: 1000, stableCheckpoint: 896, replica: 2 },
+    {
+      type: 'status',
+      view: 3,
+      active: true,
+      lastExecuted: 1000,
+      stableCheckpoint: 896,
+      missingBatches: [],
+      replica: 2,
+    },
+    keys[2]!,
+  ),
+  signPbft<PbftStatus>(
+    {
+      type: 'status',
+      view: 4,
+      active: true,
+      lastExecuted: 1000,
+      stableCheckpoint: 896,
+      missingBatches: [1001, 1003],
+      replica: 2,
+    },
     keys[2]!,
   ),
   { type: 'commit-certificate', batch, commits: [0, 1, 3].map((r) => vote<PbftCommit>('commit', r)) },
   { type: 'state-transfer', proof: [0, 1, 2].map(checkpoint), snapshot },
 ];
+
+/** The first sample of a kind. */
+const sampleOf = (type: PbftMessage['type']): PbftMessage => samples.find((m) => m.type === type)!;
+
+/** A STATUS listing `missingBatches` as given (the rules are the decoder's to apply). */
+const status = (missingBatches: number[]): PbftStatus =>
+  signPbft<PbftStatus>(
+    { type: 'status', view: 4, active: true, lastExecuted: 0, stableCheckpoint: 0, missingBatches, replica: 2 },
+    keys[2]!,
+  );
 
 describe('PBFT codec', () => {
   it('round-trips every kind of message', () => {
@@ -154,6 +186,14 @@ describe('PBFT codec', () => {
         'unsorted prepares',
         encodePbftMessage({ ...viewChange, prepared: [{ ...cert, prepares: [...cert.prepares].reverse() }] }),
         /sorted/,
+      ],
+      ['unsorted missing batches', encodePbftMessage(status([1003, 1001])), /missing batches must be sorted/],
+      ['repeated missing batch', encodePbftMessage(status([1001, 1001])), /missing batches must be sorted/],
+      ['missing batch 0', encodePbftMessage(status([0, 1])), /missing batch sequence numbers must be at least 1/],
+      [
+        'too many missing batches',
+        encodePbftMessage(status(Array.from({ length: MAX_STATUS_MISSING_BATCHES + 1 }, (_, i) => i + 1))),
+        /at most 1024/,
       ],
       ['request timestamp 0', encodePbftMessage({ ...req, timestamp: 0 }), /timestamp must be at least 1/],
     ];
@@ -246,15 +286,15 @@ describe('PBFT codec', () => {
       { kind: 'signed', message: vote<PbftPrepare>('prepare', 2) },
       { kind: 'signed', message: viewChange },
       { kind: 'prepared', cert },
-      { kind: 'executed', cert: samples[11] as never },
-      { kind: 'stable', transfer: samples[12] as never },
+      { kind: 'executed', cert: sampleOf('commit-certificate') as never },
+      { kind: 'stable', transfer: sampleOf('state-transfer') as never },
       { kind: 'new-view', message: newView },
     ];
     for (const r of records) expect(decodeWalRecord(encodeWalRecord(r))).toEqual(r);
     expect(() => decodeWalRecord(new Uint8Array())).toThrow(/empty WAL record/);
     // Written without their batch, they come back with the batch the log holds at that
     // seq and digest, and are refused when it holds none.
-    const executed = samples[11] as PbftCommitCertificate;
+    const executed = sampleOf('commit-certificate') as PbftCommitCertificate;
     const held = (seq: number, digest: Uint8Array, batch: readonly PbftRequest[]) => (s: number, d: Uint8Array) =>
       s === seq && sameBytes(d, digest) ? batch : undefined;
     for (const r of [
@@ -270,7 +310,7 @@ describe('PBFT codec', () => {
       );
       expect(() => decodeWalRecord(bytes, held(at.seq + 1, at.digest, batch))).toThrow(/no earlier record holds it/);
     }
-    const status = encodePbftMessage(samples[10]!);
+    const status = encodePbftMessage(sampleOf('status'));
     expect(() => decodeWalRecord(Uint8Array.from([0x12, status.length, ...status]))).toThrow(
       /not a message this replica signs/,
     );

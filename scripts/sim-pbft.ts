@@ -78,7 +78,15 @@ console.log(`checker self-test: the coalition run (f+1 shared keys) was caught: 
 const count = int('seeds', values.seeds, 1)!;
 const start = int('start', values.start, 0)!;
 const failures: { seed: number; failure: string; plan: string }[] = [];
-const totals = { executed: 0, viewChanges: 0, crashes: 0, stateTransfers: 0, messages: 0, simulatedMs: 0 };
+const totals = {
+  executed: 0,
+  viewChanges: 0,
+  crashes: 0,
+  stateTransfers: 0,
+  batchesAsked: 0,
+  messages: 0,
+  simulatedMs: 0,
+};
 const t0 = performance.now();
 let lastReport = t0;
 for (let i = 0; i < count; i++) {
@@ -88,6 +96,7 @@ for (let i = 0; i < count; i++) {
   totals.viewChanges += r.viewChanges;
   totals.crashes += r.crashes;
   totals.stateTransfers += r.stateTransfers;
+  totals.batchesAsked += r.batchesAsked;
   totals.messages += r.messages;
   totals.simulatedMs += r.simulatedMs;
   if (!r.ok) {
@@ -106,7 +115,8 @@ const seconds = (performance.now() - t0) / 1000;
 console.log(
   `${count} seeds (n=${n}${values.wire ? ', wire' : ''}) in ${seconds.toFixed(1)} s: ${(count / seconds).toFixed(1)} seeds/s; ` +
     `${failures.length} failed; simulated ${(totals.simulatedMs / 1000).toFixed(0)} s, ${totals.messages} messages, ` +
-    `${totals.viewChanges} view changes, ${totals.crashes} crashes, ${totals.stateTransfers} state transfers`,
+    `${totals.viewChanges} view changes, ${totals.crashes} crashes, ${totals.stateTransfers} state transfers, ` +
+    `${totals.batchesAsked} requests for re-issued batches`,
 );
 if (failures.length > 0) {
   console.log(`failed seeds: ${failures.map((f) => f.seed).join(' ')}`);

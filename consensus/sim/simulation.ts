@@ -95,6 +95,8 @@ export interface SimResult {
   crashes: number;
   stateTransfers: number;
   viewChanges: number;
+  /** STATUS messages of correct replicas asking peers for batches a NEW-VIEW re-issued by digest only. */
+  batchesAsked: number;
   completedRequests: number;
 }
 
@@ -173,7 +175,15 @@ export function runSimulation(options: Partial<SimOptions> = {}): SimResult {
   const validators = signers.map((s) => s.publicKey);
   const config = (index: number) => ({ validators, id: index });
 
-  const stats = { messages: 0, crashes: 0, stateTransfers: 0, viewChanges: 0, completed: 0, events: 0 };
+  const stats = {
+    messages: 0,
+    crashes: 0,
+    stateTransfers: 0,
+    viewChanges: 0,
+    batchesAsked: 0,
+    completed: 0,
+    events: 0,
+  };
   let faultsOn = true;
   let partition: number[] | null = null;
   let timerToken = 0;
@@ -273,6 +283,7 @@ export function runSimulation(options: Partial<SimOptions> = {}): SimResult {
 
   const sendFrom = (node: SimNode, to: number | 'all', message: PbftMessage): void => {
     const targets = to === 'all' ? [...Array(o.n).keys()].filter((i) => i !== node.index) : [to];
+    if (node.correct && message.type === 'status' && message.missingBatches.length > 0) stats.batchesAsked++;
     for (const t of targets) {
       const out = node.byz ? node.byz.rewrite(message, t) : [message];
       for (const m of out) {
@@ -467,6 +478,7 @@ export function runSimulation(options: Partial<SimOptions> = {}): SimResult {
     crashes: stats.crashes,
     stateTransfers: stats.stateTransfers,
     viewChanges: stats.viewChanges,
+    batchesAsked: stats.batchesAsked,
     completedRequests: stats.completed,
   };
 }

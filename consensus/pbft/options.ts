@@ -19,7 +19,7 @@ export interface PbftOptions {
    * batching.
    */
   partialBatchWindow: number;
-  /** How long a backup waits for a pending request to execute before it starts a view change; doubles with each consecutive view change. */
+  /** How long a backup waits for a pending request to execute before it starts a view change; doubles with each view change until the replica has caught up (executed with nothing pending). */
   viewChangeTimeoutMs: number;
   /** Cap on the doubled view-change timeout. */
   maxViewChangeTimeoutMs: number;

@@ -105,7 +105,7 @@ export class ReplicaCore {
   newView: PbftNewView | null = null;
   /** Votes this replica signed, `${type}:${view}:${seq}`: never sign a different one. */
   readonly signed = new Map<string, PbftPrePrepare | PbftPrepare | PbftCommit>();
-  /** Consecutive view changes without progress: the timeout is base * 2^attempts. */
+  /** View changes since this replica last caught up (executed with nothing left pending): the timeout is base * 2^attempts. */
   attempts = 0;
   viewChangeDeadline: number | null = null;
   batchDeadline: number | null = null;

@@ -309,7 +309,11 @@ export function execute(core: ReplicaCore, seq: number, cert: PbftCommitCertific
     core.pending.delete(key);
     core.proposed.delete(key);
   }
-  if (core.active && run.length > 0) core.attempts = 0;
+  // The doubled timeout stays until this replica has caught up (nothing left waiting),
+  // not merely until something executes: under a load whose batches take longer than
+  // the base timeout, resetting at the first execution brought the next view change on
+  // within seconds, and views changed again and again.
+  if (core.active && run.length > 0 && core.pending.size === 0) core.attempts = 0;
   if (!core.replaying && core.active) {
     if (core.pending.size === 0) cancelViewChangeTimer(core);
     else armViewChangeTimer(core, true);

@@ -358,7 +358,7 @@ export const SETTINGS = [
     schema: int(50, 600_000),
     allowed: 'an integer from 50 to 600000 (milliseconds)',
     description:
-      'How long a backup waits for a pending request to execute before it suspects the primary and starts a view change; doubles with each consecutive view change (up to 60 s).',
+      'How long a backup waits for a pending request to execute before it suspects the primary and starts a view change; doubles with each view change (up to 60 s) until the replica has caught up again.',
     default: 2000,
   }),
   setting({

@@ -2,12 +2,16 @@
  * The consensus service hands a burst of inputs to the replica in time slices, letting
  * I/O through between them: the batch timer that fires in between must not cut the
  * burst into small batches (it is held until the queued inputs are in), and every
- * request of the burst must execute exactly once.
+ * request of the burst must execute exactly once. VIEW-CHANGEs and NEW-VIEWs do not wait
+ * behind the queue.
  */
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { encodeKvOperation } from '../../consensus/pbft/kv-app.ts';
-import { signRequest } from '../../protocol/pbft/sign.ts';
+import { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
+import { encodePbftMessage } from '../../protocol/pbft/codec.ts';
+import { signPbft, signRequest } from '../../protocol/pbft/sign.ts';
+import type { PbftViewChange } from '../../protocol/pbft/types.ts';
 import { generateIdentity } from '../identity.ts';
 import { BizraNode } from '../node.ts';
 import { silentLogger, testConfig, useTempDirs } from './helpers.ts';
@@ -52,6 +56,72 @@ describe('PBFT input slices', () => {
       expect(answers.filter((a) => !a.ok)).toEqual([]);
       expect(sizes).toEqual([64, 64, 64, 8]);
       expect(executed.size).toBe(200);
+    } finally {
+      await node.stop();
+    }
+  });
+});
+
+describe('PBFT input order', () => {
+  const tempDir = useTempDirs('bizra-pbft-order-');
+
+  it('VIEW-CHANGEs overtake a queued burst of requests: the view changes before the burst is handed over', async () => {
+    const root = tempDir();
+    const identity = await generateIdentity();
+    // This node is replica 1, the primary of view 1; replicas 0, 2 and 3 are keys only.
+    const others = [0, 2, 3].map((i) => Ed25519Signer.fromSeed(new Uint8Array(32).fill(40 + i)));
+    const setPath = join(root, 'set.json');
+    writeValidatorSet(setPath, 'order', { checkpointInterval: 128, logWindow: 256, batchSize: 64 }, [
+      others[0]!.publicKey,
+      identity.publicKey,
+      others[1]!.publicKey,
+      others[2]!.publicKey,
+    ]);
+    const node = await BizraNode.create(
+      {
+        config: testConfig((c) => {
+          c.consensus.validatorSet = setPath;
+        }),
+        dataDir: join(root, 'n1'),
+        probeGpu: false,
+      },
+      { identity, logger: silentLogger() },
+    );
+    try {
+      await node.start();
+      const consensus = node.consensus!;
+      const requests = Array.from({ length: 200 }, (_, i) =>
+        signRequest(clientSigner(i), 1, encodeKvOperation({ op: 'put', key: `k${i}`, value: 'v' })),
+      );
+      // Nothing commits (no peer is up): the answers are left to time out.
+      for (const r of requests) void consensus.submit(r, 60_000);
+      // f + 1 = 2 VIEW-CHANGEs for view 1 arrive behind the burst: replica 1 joins and, as
+      // the primary of view 1 holding 2f + 1 (its own included), sends NEW-VIEW at once.
+      for (const [replica, signer] of [
+        [2, others[1]!],
+        [3, others[2]!],
+      ] as const) {
+        const vc = signPbft<PbftViewChange>(
+          { type: 'view-change', newView: 1, checkpointSeq: 0, checkpointProof: [], prepared: [], replica },
+          signer,
+        );
+        consensus.receiveFrame(replica, encodePbftMessage(vc));
+      }
+      // Requests the service handed over from its queue (the ones a NEW-VIEW re-hands at
+      // once, as a client's retransmission, are not counted here).
+      const handedOver = async (): Promise<number> =>
+        (await node.metrics.pbftMessages.get()).values
+          .filter((v) => v.labels.type === 'request')
+          .reduce((sum, v) => sum + v.value, 0);
+      let atViewOne = -1;
+      while (atViewOne < 0) {
+        await new Promise((r) => setImmediate(r));
+        const s = consensus.status()!;
+        if (s.view === 1 && s.active) atViewOne = await handedOver();
+      }
+      // After a slice or two, not after the 200 requests' signature checks.
+      expect(atViewOne).toBeLessThan(100);
+      await vi.waitFor(async () => expect(await handedOver()).toBe(200), { timeout: 10_000 });
     } finally {
       await node.stop();
     }

@@ -445,15 +445,17 @@ export function decodePbftMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_PBFT
   if (bytes.length > maxBytes)
     return { ok: false, reason: `PBFT message is ${bytes.length} bytes; at most ${maxBytes}` };
   try {
-    // Proposals and votes are read in one pass (normal-case-reader.ts); anything it is
-    // unsure of, and every other kind, goes through protobufjs. Both are checked below.
-    const message =
-      readNormalCaseFrame(bytes) ??
-      pbftMessageFromObject(T.message.toObject(T.message.decode(bytes), TO_OBJECT) as Obj);
+    // Proposals and votes are read in one pass (normal-case-reader.ts), which reads only
+    // the canonical form; anything it is unsure of, and every other kind, goes through
+    // protobufjs and is re-encoded to prove it canonical.
+    const read = readNormalCaseFrame(bytes);
+    const message = read ?? pbftMessageFromObject(T.message.toObject(T.message.decode(bytes), TO_OBJECT) as Obj);
     const problem = pbftStructureProblem(message);
     if (problem !== null) return { ok: false, reason: problem };
     // Not encodePbftMessage: that would keep a second copy of the frame for the object.
-    if (!sameBytes(freshFrame(message), bytes)) return { ok: false, reason: 'PBFT message is not canonically encoded' };
+    if (read === null && !sameBytes(freshFrame(message), bytes)) {
+      return { ok: false, reason: 'PBFT message is not canonically encoded' };
+    }
     return { ok: true, message };
   } catch (err) {
     if (err instanceof PbftWireError) return { ok: false, reason: err.message };

@@ -4,13 +4,17 @@
  * the typed message straight from the bytes, with byte fields as views into them, where
  * protobufjs would build a reader, an object per field and a converted copy of each.
  *
- * It reads only fields in ascending number order with the wire type the schema gives,
- * and answers null for anything else (unknown or repeated fields, bad lengths, varints
- * over 2^53 - 1): decodePbftMessage then takes its general path, which decides. What it
- * returns is still checked there like any decoded message (structure, then re-encoded
- * and compared with the frame), so it never accepts bytes the general path refuses: bytes
- * that re-encode to themselves are the one canonical form of one message, and both
- * readers give that message.
+ * It reads only the canonical form, the bytes encodePbftMessage writes: fields in
+ * ascending number order with the wire type the schema gives, varints in their shortest
+ * form, zero numbers and empty bytes left out (proto3's defaults), embedded messages
+ * always written. It answers null for anything else (unknown or repeated fields, bad
+ * lengths, varints over 2^53 - 1, a default written out, a padded varint):
+ * decodePbftMessage then takes its general path, which decides. So what it reads needs
+ * no re-encoding to prove it canonical (re-encoding a proposal copied its whole batch
+ * twice over, a few per cent of a validator's time at saturation); the structure rules
+ * still apply. protocol/test/pbft-normal-case-reader.test.ts checks, over thousands of
+ * damaged frames, that decodePbftMessage accepts exactly what protobufjs plus the
+ * canonical check accepts, with the same message.
  */
 import type { PbftMessage, PbftPrePrepare, PbftRequest, PbftVoteFields } from './types.ts';
 
@@ -21,7 +25,7 @@ interface Cursor {
 
 const MAX_UINT53 = Number.MAX_SAFE_INTEGER;
 
-/** A varint ending before `end`, at most 2^53 - 1; -1 if not. */
+/** A varint in its shortest form ending before `end`, at most 2^53 - 1; -1 if not. */
 function varint(b: Uint8Array, c: Cursor, end: number): number {
   let value = 0;
   let scale = 1;
@@ -29,6 +33,8 @@ function varint(b: Uint8Array, c: Cursor, end: number): number {
     const x = b[p]!;
     value += (x & 0x7f) * scale;
     if (x < 0x80) {
+      // A last byte of 0 after others pads the number: not the shortest form.
+      if (x === 0 && p > c.at) return -1;
       c.at = p + 1;
       return value <= MAX_UINT53 ? value : -1;
     }
@@ -49,11 +55,12 @@ const peek = (b: Uint8Array, c: Cursor, end: number): number => (c.at < end ? b[
 
 const EMPTY = (): Uint8Array => new Uint8Array(0);
 
-/** A varint field that proto3 leaves out when 0: its value, 0 if the next tag is not `tag`, -1 if malformed. */
+/** A varint field that proto3 leaves out when 0: its value, 0 if the next tag is not `tag`, -1 if malformed or a written-out 0. */
 function optionalUint(b: Uint8Array, c: Cursor, end: number, tag: number): number {
   if (peek(b, c, end) !== tag) return 0;
   c.at++;
-  return varint(b, c, end);
+  const v = varint(b, c, end);
+  return v === 0 ? -1 : v;
 }
 
 /** A bytes field that proto3 leaves out when empty: a view of its bytes, empty if absent, null if malformed. */
@@ -61,7 +68,7 @@ function optionalBytes(b: Uint8Array, c: Cursor, end: number, tag: number): Uint
   if (peek(b, c, end) !== tag) return EMPTY();
   c.at++;
   const e = delimited(b, c, end);
-  if (e < 0) return null;
+  if (e < 0 || e === c.at) return null; // a written-out empty value is not canonical
   const bytes = b.subarray(c.at, e);
   c.at = e;
   return bytes;

@@ -1,8 +1,9 @@
 /**
  * The single-pass reader of proposals, PREPAREs and COMMITs (normal-case-reader.ts)
  * against protobufjs: for valid frames and for thousands of damaged ones (bytes flipped,
- * cut, inserted), decodePbftMessage, which tries the reader first, accepts exactly the
- * frames the protobufjs path alone accepts, and with the same message.
+ * cut, inserted), decodePbftMessage, which tries the reader first and then skips the
+ * canonical re-encoding, accepts exactly the frames the protobufjs path alone accepts
+ * (decoded, then re-encoded and compared), and with the same message.
  */
 import { describe, expect, it } from 'vitest';
 import { Ed25519Signer } from '../crypto/ed25519.ts';
@@ -65,6 +66,30 @@ describe('normal-case reader', () => {
     }
     expect(readNormalCaseFrame(encodePbftMessage(batch[0]!))).toBeNull(); // a REQUEST frame
     expect(readNormalCaseFrame(new Uint8Array(0))).toBeNull();
+  });
+
+  it('reads only the canonical form: a written-out zero or empty value, or a padded varint, goes to the general path, which refuses it', () => {
+    const prepare = encodePbftMessage(vote<PbftPrepare>('prepare', 0, 300));
+    // The frame: 0x1a len, PbftPrepare: 0x0a len body (0x10 seq, 0x1a 0x20 digest, 0x20 0x01 replica), 0x12 0x40 signature.
+    expect([...prepare.subarray(0, 5)]).toEqual([0x1a, prepare.length - 2, 0x0a, prepare[3], 0x10]);
+    const rewrap = (body: number[]): Uint8Array => {
+      const bodyLen = prepare[3]!;
+      const inner = [0x0a, body.length, ...body, ...prepare.subarray(4 + bodyLen)];
+      return Uint8Array.from([0x1a, inner.length, ...inner]);
+    };
+    const body = [...prepare.subarray(4, 4 + prepare[3]!)];
+    const cases: [string, Uint8Array][] = [
+      ['view 0 written out', rewrap([0x08, 0x00, ...body])],
+      ['seq padded to three bytes', rewrap([0x10, 0xac, 0x82, 0x00, ...body.slice(3)])],
+      ['empty digest written out after the real one', rewrap([...body.slice(0, 3), 0x1a, 0x00, ...body.slice(3)])],
+      ['outer length padded', Uint8Array.from([0x1a, 0x80 | (prepare.length - 2), 0x00, ...prepare.subarray(2)])],
+    ];
+    expect(readNormalCaseFrame(rewrap(body))).toEqual(vote<PbftPrepare>('prepare', 0, 300)); // the rewrap itself is exact
+    for (const [what, bytes] of cases) {
+      expect(readNormalCaseFrame(bytes), what).toBeNull();
+      expect(decodePbftMessage(bytes).ok, what).toBe(false);
+      expect(protobufjsDecode(bytes), what).toBeNull();
+    }
   });
 
   it('accepts a damaged frame exactly when protobufjs does, with the same message', () => {

@@ -25,6 +25,7 @@ export interface ReplicaWorkerData {
   validatorSet: string;
   verifyWorkers: number;
   batchDelayMs: number;
+  viewChangeTimeoutMs: number;
   logLevel: LogLevel;
 }
 
@@ -84,6 +85,7 @@ async function start(): Promise<{ peerId: string; addrs: string[] }> {
   config.consensus.requestTimeoutMs = 60_000;
   config.consensus.verifyWorkers = data.verifyWorkers;
   config.consensus.batchDelayMs = data.batchDelayMs;
+  config.consensus.viewChangeTimeoutMs = data.viewChangeTimeoutMs;
   const { identity } = await initDataDir(data.dataDir);
   const logger = createLogger({ level: data.logLevel, format: 'json', destination: process.stderr });
   node = await BizraNode.create(

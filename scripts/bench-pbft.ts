@@ -51,6 +51,7 @@ interface Args {
   low: number;
   batchSize: number;
   batchDelay: number;
+  viewChangeTimeout: number;
   oneLoop: boolean;
   verifyWorkers: number;
   logLevel: LogLevel;
@@ -79,6 +80,14 @@ function program(): Command {
       new Option('--batch-delay <ms>', 'consensus.batchDelayMs of every validator (how long a partial batch waits)')
         .argParser(intArg(0, 1000))
         .default(defaultPbftOptions.batchDelayMs),
+    )
+    .addOption(
+      new Option(
+        '--view-change-timeout <ms>',
+        'consensus.viewChangeTimeoutMs of every validator (a load whose batches take longer changes views)',
+      )
+        .argParser(intArg(50, 600_000))
+        .default(defaultPbftOptions.viewChangeTimeoutMs),
     )
     .addOption(
       new Option('--verify-workers <w>', 'consensus.verifyWorkers of every validator (signature-check threads)')
@@ -147,6 +156,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
         config.consensus.requestTimeoutMs = 60_000;
         config.consensus.verifyWorkers = args.verifyWorkers;
         config.consensus.batchDelayMs = args.batchDelay;
+        config.consensus.viewChangeTimeoutMs = args.viewChangeTimeout;
       },
     },
     { logger },
@@ -343,6 +353,7 @@ async function runThreads(n: number, args: Args, limitPerN: number): Promise<Mea
           validatorSet,
           verifyWorkers: args.verifyWorkers,
           batchDelayMs: args.batchDelay,
+          viewChangeTimeoutMs: args.viewChangeTimeout,
           logLevel: args.logLevel,
         }),
       );
@@ -428,12 +439,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const cores = availableParallelism();
   const rate = rawVerifyRate();
   process.stderr.write(`Ed25519 verify: ${rate.toFixed(0)}/s on one core; ${cores} cores\n`);
-  const f = (x: number, d = 1) => x.toFixed(d);
+  // A figure, or '-' where there is none (no request committed in the window).
+  const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   if (!args.json) {
     // Rows are printed as each n finishes: a later n that fails leaves the earlier ones.
     process.stdout.write(
       [
-        `machine limit = ${cores} cores x raw verifies/s (mean of before and after each n) / n; clients at saturation: ${args.clients}; batch size ${args.batchSize}, delay ${args.batchDelay} ms; ${args.oneLoop ? 'all validators in one event loop' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
+        `machine limit = ${cores} cores x raw verifies/s (mean of before and after each n) / n; clients at saturation: ${args.clients}; batch size ${args.batchSize}, delay ${args.batchDelay} ms; view-change timeout ${args.viewChangeTimeout} ms; ${args.oneLoop ? 'all validators in one event loop' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
         '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch | verifies per request (least replica) | CPU of each replica thread (cores) | view at the end | timed out | raw verifies/s before / after |',
         '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
         '',

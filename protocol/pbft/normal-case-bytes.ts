@@ -25,6 +25,21 @@ const frames = new WeakMap<object, Uint8Array>();
 
 const isUint53 = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
 
+/**
+ * Remembers the bytes a request or vote was read from (normal-case-reader.ts, which reads
+ * only the canonical form) as its own: they are what assembling it would give, so its
+ * digest and any record embedding it use views into the frame instead of new copies.
+ */
+export function rememberReadBytes(o: PbftRequest | PbftVoteFields, body: Uint8Array, whole: Uint8Array): void {
+  bodies.set(o, body);
+  wholes.set(o, whole);
+}
+
+/** As rememberReadBytes, for a batch read from a canonical proposal. */
+export function rememberReadBatch(batch: readonly PbftRequest[], bytes: Uint8Array): void {
+  batches.set(batch, bytes);
+}
+
 function varintLength(v: number): number {
   let n = 1;
   while (v >= 128) {

@@ -16,6 +16,7 @@
  * damaged frames, that decodePbftMessage accepts exactly what protobufjs plus the
  * canonical check accepts, with the same message.
  */
+import { rememberReadBatch, rememberReadBytes } from './normal-case-bytes.ts';
 import type { PbftMessage, PbftPrePrepare, PbftRequest, PbftVoteFields } from './types.ts';
 
 /** Where a read stands in the bytes: one per read, so concurrent readers never share it. */
@@ -81,10 +82,12 @@ function vote<T extends 'pre-prepare' | 'prepare' | 'commit'>(
   end: number,
   type: T,
 ): (PbftVoteFields & { readonly type: T }) | null {
+  const start = c.at;
   if (peek(b, c, end) !== 0x0a) return null; // the body is always written
   c.at++;
   const bodyEnd = delimited(b, c, end);
   if (bodyEnd < 0) return null;
+  const bodyStart = c.at;
   const view = optionalUint(b, c, bodyEnd, 0x08);
   if (view < 0) return null;
   const seq = optionalUint(b, c, bodyEnd, 0x10);
@@ -95,15 +98,19 @@ function vote<T extends 'pre-prepare' | 'prepare' | 'commit'>(
   if (replica < 0 || c.at !== bodyEnd) return null;
   const signature = optionalBytes(b, c, end, 0x12);
   if (signature === null || c.at !== end) return null;
-  return { type, view, seq, digest, replica, signature };
+  const v = { type, view, seq, digest, replica, signature };
+  rememberReadBytes(v, b.subarray(bodyStart, bodyEnd), b.subarray(start, end));
+  return v;
 }
 
 /** A PbftRequest between c.at and end. */
 function request(b: Uint8Array, c: Cursor, end: number): PbftRequest | null {
+  const start = c.at;
   if (peek(b, c, end) !== 0x0a) return null;
   c.at++;
   const bodyEnd = delimited(b, c, end);
   if (bodyEnd < 0) return null;
+  const bodyStart = c.at;
   const client = optionalBytes(b, c, bodyEnd, 0x0a);
   if (client === null) return null;
   const timestamp = optionalUint(b, c, bodyEnd, 0x10);
@@ -112,7 +119,9 @@ function request(b: Uint8Array, c: Cursor, end: number): PbftRequest | null {
   if (operation === null || c.at !== bodyEnd) return null;
   const signature = optionalBytes(b, c, end, 0x12);
   if (signature === null || c.at !== end) return null;
-  return { type: 'request', client, timestamp, operation, signature };
+  const r: PbftRequest = { type: 'request', client, timestamp, operation, signature };
+  rememberReadBytes(r, b.subarray(bodyStart, bodyEnd), b.subarray(start, end));
+  return r;
 }
 
 /** The proposal, PREPARE or COMMIT a PbftMessage frame holds; null for any other frame or any doubt. */
@@ -134,6 +143,7 @@ export function readNormalCaseFrame(b: Uint8Array): PbftMessage | null {
   c.at++;
   const batchEnd = delimited(b, c, end);
   if (batchEnd !== end) return null;
+  const batchStart = c.at;
   const batch: PbftRequest[] = [];
   while (c.at < batchEnd) {
     if (b[c.at] !== 0x0a) return null;
@@ -144,5 +154,6 @@ export function readNormalCaseFrame(b: Uint8Array): PbftMessage | null {
     if (r === null) return null;
     batch.push(r);
   }
+  rememberReadBatch(batch, b.subarray(batchStart, batchEnd));
   return { type: 'proposal', prePrepare, batch };
 }

@@ -15,11 +15,12 @@ import {
   sameBytes,
   TO_OBJECT,
 } from '../pbft/codec.ts';
+import { batchBytes, requestBodyBytes, requestBytes, voteBodyBytes } from '../pbft/normal-case-bytes.ts';
 import { readNormalCaseFrame } from '../pbft/normal-case-reader.ts';
 import { loadPbftTypes } from '../pbft/schema.ts';
 import { batchDigest, signPbft, signRequest } from '../pbft/sign.ts';
 import { pbftStructureProblem } from '../pbft/structure.ts';
-import type { PbftCommit, PbftMessage, PbftPrePrepare, PbftPrepare } from '../pbft/types.ts';
+import type { PbftCommit, PbftMessage, PbftPrePrepare, PbftPrepare, PbftProposal } from '../pbft/types.ts';
 
 const T = loadPbftTypes();
 const key = Ed25519Signer.fromSeed(new Uint8Array(32).fill(4));
@@ -66,6 +67,23 @@ describe('normal-case reader', () => {
     }
     expect(readNormalCaseFrame(encodePbftMessage(batch[0]!))).toBeNull(); // a REQUEST frame
     expect(readNormalCaseFrame(new Uint8Array(0))).toBeNull();
+  });
+
+  it("keeps the bytes it read as the messages' own: views into the frame, equal to what assembling gives", () => {
+    const m = frames[0] as PbftProposal;
+    const bytes = encodePbftMessage(m);
+    const read = readNormalCaseFrame(bytes) as PbftProposal;
+    const fresh = structuredClone(read); // the same message, with nothing remembered
+    for (const [ours, theirs] of [
+      [requestBytes(read.batch[1]!), requestBytes(fresh.batch[1]!)],
+      [requestBodyBytes(read.batch[1]!), requestBodyBytes(fresh.batch[1]!)],
+      [voteBodyBytes(read.prePrepare), voteBodyBytes(fresh.prePrepare)],
+      [batchBytes(read.batch), batchBytes(fresh.batch)],
+    ] as const) {
+      expect(ours!.buffer).toBe(bytes.buffer);
+      expect(theirs!.buffer).not.toBe(bytes.buffer);
+      expect(Buffer.from(ours!).equals(Buffer.from(theirs!))).toBe(true);
+    }
   });
 
   it('reads only the canonical form: a written-out zero or empty value, or a padded varint, goes to the general path, which refuses it', () => {

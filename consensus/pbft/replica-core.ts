@@ -111,6 +111,8 @@ export class ReplicaCore {
   batchDeadline: number | null = null;
   /** A partial batch's delay ran out while the pipeline was full: cut it once a batch executes. */
   batchDue = false;
+  /** When this replica last re-sent its NEW-VIEW or VIEW-CHANGE to each peer, and for which view. */
+  readonly viewResentAt = new Map<number, { view: number; atMs: number }>();
   /** Each peer's lastExecuted in its previous STATUS: unchanged means it is stuck. */
   readonly peerExecuted = new Map<number, number>();
   /** The highest checkpoint known to be stable somewhere, and when this replica last asked for it. */

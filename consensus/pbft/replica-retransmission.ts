@@ -27,6 +27,15 @@ export function broadcastStatus(core: ReplicaCore): void {
   core.out.timers.push({ timer: 'status', atMs: core.now + core.opts.statusIntervalMs });
 }
 
+/** True (and noted) if this replica has not re-sent its NEW-VIEW or VIEW-CHANGE of this view to `peer` within the base view-change timeout. */
+function resendDue(core: ReplicaCore, peer: number): boolean {
+  const last = core.viewResentAt.get(peer);
+  if (last !== undefined && last.view === core.view && core.now - last.atMs < core.opts.viewChangeTimeoutMs)
+    return false;
+  core.viewResentAt.set(peer, { view: core.view, atMs: core.now });
+  return true;
+}
+
 /** Sequence numbers whose re-issued PRE-PREPARE waits here for a batch (at most a retransmission budget). */
 export function missingBatches(core: ReplicaCore): number[] {
   const seqs: number[] = [];
@@ -48,12 +57,15 @@ export function onStatus(core: ReplicaCore, s: PbftStatus): PbftOutcome {
   const stuck = core.peerExecuted.get(to) === s.lastExecuted;
   core.peerExecuted.set(to, s.lastExecuted);
   // Views: a replica left in an older view, or still waiting in ours, gets the NEW-VIEW;
-  // one below us while we wait gets our VIEW-CHANGE (its f+1 rule, the new primary's quorum).
+  // one below us while we wait gets our VIEW-CHANGE (its f+1 rule, the new primary's
+  // quorum). Each at most once per base view-change timeout to one peer: every replica
+  // answers every STATUS, and at n = 16 a NEW-VIEW (2f+1 VIEW-CHANGEs) is hundreds of
+  // kilobytes, which a lagging replica received from each peer twice a second.
   if (core.active && core.newView !== null && (s.view < core.view || (s.view === core.view && !s.active))) {
-    core.send(to, core.newView);
+    if (resendDue(core, to)) core.send(to, core.newView);
   }
   if (!core.active && core.myViewChange !== null && !(s.view === core.view && s.active) && s.view <= core.view) {
-    core.send(to, core.myViewChange);
+    if (resendDue(core, to)) core.send(to, core.myViewChange);
   }
   const behind = s.lastExecuted < core.h;
   if (behind && core.stableSnapshot !== null) {

@@ -1,11 +1,29 @@
 /** View change, state transfer, and recovery from the write-ahead log. */
 import { describe, expect, it } from 'vitest';
 import { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
-import type { PbftNewView } from '../../protocol/pbft/types.ts';
+import { signPbft } from '../../protocol/pbft/sign.ts';
+import type { PbftNewView, PbftStatus } from '../../protocol/pbft/types.ts';
 import { PbftVerifier } from '../../protocol/pbft/verifier.ts';
 import { Cluster, seedOf, TEST_OPTIONS } from './pbft-harness.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** A signed STATUS of replica `i` as it stands. */
+function statusOf(c: Cluster, i: number): PbftStatus {
+  const s = c.replica(i).status();
+  return signPbft<PbftStatus>(
+    {
+      type: 'status',
+      view: s.view,
+      active: s.active,
+      lastExecuted: s.lastExecuted,
+      stableCheckpoint: s.stableCheckpoint,
+      missingBatches: [],
+      replica: i,
+    },
+    c.signers[i]!,
+  );
+}
 
 describe('PBFT view change', () => {
   it('replaces a silent primary: backups time out, the new primary sends NEW-VIEW, the request commits in view 1', () => {
@@ -132,6 +150,33 @@ describe('PBFT view change', () => {
     c.run();
     expect(c.replica(3).view).toBe(1);
     expect(c.apps[3]!.get('one')).toBe('v');
+  });
+
+  it('re-sends its NEW-VIEW to a lagging peer at most once per base timeout, however often the peer reports', () => {
+    const c = new Cluster();
+    c.startAll();
+    c.crash(0);
+    const r = c.request('a');
+    for (const i of [1, 2, 3]) c.apply(i, c.replica(i).receive(r, c.now));
+    // Replica 3 joins view 1 but never receives its NEW-VIEW: it stays waiting, as one that lost it would.
+    c.filter = (e) => !(e.to === 3 && e.message.type === 'new-view');
+    c.advance(TEST_OPTIONS.viewChangeTimeoutMs!);
+    c.run();
+    expect(c.replica(1).active).toBe(true);
+    expect(c.replica(3).active).toBe(false);
+    const resent = (): number => {
+      let n = 0;
+      for (let k = 0; k < 5; k++) {
+        const out = c.replica(1).receive(statusOf(c, 3), c.now);
+        n += out.send.filter((s) => s.message.type === 'new-view' && s.to === 3).length;
+      }
+      return n;
+    };
+    expect(resent()).toBe(1); // five STATUSes at one instant: one NEW-VIEW
+    c.now += TEST_OPTIONS.viewChangeTimeoutMs! - 1;
+    expect(resent()).toBe(0);
+    c.now += 1;
+    expect(resent()).toBe(1);
   });
 
   it('doubles the timeout with each consecutive view change, and waits for 2f+1 before starting it', () => {

@@ -25,6 +25,19 @@ function statusOf(c: Cluster, i: number): PbftStatus {
   );
 }
 
+/**
+ * Sequence 1 prepared at 0, 1 and 2 and committed nowhere (every COMMIT lost); replica 3
+ * never got the proposal; then the primary (0) crashed.
+ */
+function preparedButNotAt3(): Cluster {
+  const c = new Cluster();
+  c.startAll();
+  c.filter = (e) => e.message.type !== 'commit' && !(e.message.type === 'proposal' && e.to === 3);
+  c.submit(c.request('one'));
+  c.crash(0);
+  return c;
+}
+
 describe('PBFT view change', () => {
   it('replaces a silent primary: backups time out, the new primary sends NEW-VIEW, the request commits in view 1', () => {
     const c = new Cluster();
@@ -94,12 +107,7 @@ describe('PBFT view change', () => {
   });
 
   it('a backup that never saw a re-issued batch asks for it in STATUS and takes it from a peer (VIEW-CHANGEs carry digests only)', () => {
-    const c = new Cluster();
-    c.startAll();
-    // Sequence 1 prepares at 0, 1 and 2; replica 3 never gets the proposal, and every COMMIT is lost.
-    c.filter = (e) => e.message.type !== 'commit' && !(e.message.type === 'proposal' && e.to === 3);
-    c.submit(c.request('one'));
-    c.crash(0);
+    const c = preparedButNotAt3();
     const asked: number[][] = [];
     const answered: number[] = [];
     const certificates: object[] = [];
@@ -124,11 +132,7 @@ describe('PBFT view change', () => {
   });
 
   it('refuses a batch offered for a re-issued PRE-PREPARE that does not match its digest, and keeps waiting', () => {
-    const c = new Cluster();
-    c.startAll();
-    c.filter = (e) => e.message.type !== 'commit' && !(e.message.type === 'proposal' && e.to === 3);
-    c.submit(c.request('one'));
-    c.crash(0);
+    const c = preparedButNotAt3();
     // The view changes, but no batch reaches replica 3: its STATUS goes unanswered.
     let newView: PbftNewView | undefined;
     c.filter = (e) => {

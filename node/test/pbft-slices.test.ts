@@ -12,32 +12,34 @@ import { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
 import { encodePbftMessage } from '../../protocol/pbft/codec.ts';
 import { signPbft, signRequest } from '../../protocol/pbft/sign.ts';
 import type { PbftViewChange } from '../../protocol/pbft/types.ts';
-import { generateIdentity } from '../identity.ts';
+import { generateIdentity, type NodeIdentity } from '../identity.ts';
 import { BizraNode } from '../node.ts';
 import { silentLogger, testConfig, useTempDirs } from './helpers.ts';
 import { clientSigner, writeValidatorSet } from './pbft-helpers.ts';
+
+/** A validator node of a set of `keys` (batches of 64, a 2 ms batch delay), not started. */
+async function validator(root: string, identity: NodeIdentity, keys: Uint8Array[]): Promise<BizraNode> {
+  const setPath = join(root, 'set.json');
+  writeValidatorSet(setPath, 'slices', { checkpointInterval: 128, logWindow: 256, batchSize: 64 }, keys);
+  return BizraNode.create(
+    {
+      config: testConfig((c) => {
+        c.consensus.validatorSet = setPath;
+        c.consensus.batchDelayMs = 2;
+      }),
+      dataDir: join(root, 'node'),
+      probeGpu: false,
+    },
+    { identity, logger: silentLogger() },
+  );
+}
 
 describe('PBFT input slices', () => {
   const tempDir = useTempDirs('bizra-pbft-slices-');
 
   it('a burst of requests fills whole batches and each executes once', async () => {
-    const root = tempDir();
     const identity = await generateIdentity();
-    const setPath = join(root, 'set.json');
-    writeValidatorSet(setPath, 'slices', { checkpointInterval: 128, logWindow: 256, batchSize: 64 }, [
-      identity.publicKey,
-    ]);
-    const node = await BizraNode.create(
-      {
-        config: testConfig((c) => {
-          c.consensus.validatorSet = setPath;
-          c.consensus.batchDelayMs = 2;
-        }),
-        dataDir: join(root, 'n0'),
-        probeGpu: false,
-      },
-      { identity, logger: silentLogger() },
-    );
+    const node = await validator(tempDir(), identity, [identity.publicKey]);
     try {
       await node.start();
       const consensus = node.consensus!;
@@ -66,27 +68,11 @@ describe('PBFT input order', () => {
   const tempDir = useTempDirs('bizra-pbft-order-');
 
   it('VIEW-CHANGEs overtake a queued burst of requests: the view changes before the burst is handed over', async () => {
-    const root = tempDir();
     const identity = await generateIdentity();
     // This node is replica 1, the primary of view 1; replicas 0, 2 and 3 are keys only.
     const others = [0, 2, 3].map((i) => Ed25519Signer.fromSeed(new Uint8Array(32).fill(40 + i)));
-    const setPath = join(root, 'set.json');
-    writeValidatorSet(setPath, 'order', { checkpointInterval: 128, logWindow: 256, batchSize: 64 }, [
-      others[0]!.publicKey,
-      identity.publicKey,
-      others[1]!.publicKey,
-      others[2]!.publicKey,
-    ]);
-    const node = await BizraNode.create(
-      {
-        config: testConfig((c) => {
-          c.consensus.validatorSet = setPath;
-        }),
-        dataDir: join(root, 'n1'),
-        probeGpu: false,
-      },
-      { identity, logger: silentLogger() },
-    );
+    const keys = [others[0]!.publicKey, identity.publicKey, others[1]!.publicKey, others[2]!.publicKey];
+    const node = await validator(tempDir(), identity, keys);
     try {
       await node.start();
       const consensus = node.consensus!;

@@ -52,6 +52,7 @@ interface Args {
   batchSize: number;
   batchDelay: number;
   viewChangeTimeout: number;
+  checkpointInterval: number;
   oneLoop: boolean;
   verifyWorkers: number;
   logLevel: LogLevel;
@@ -80,6 +81,14 @@ function program(): Command {
       new Option('--batch-delay <ms>', 'consensus.batchDelayMs of every validator (how long a partial batch waits)')
         .argParser(intArg(0, 1000))
         .default(defaultPbftOptions.batchDelayMs),
+    )
+    .addOption(
+      new Option(
+        '--checkpoint-interval <k>',
+        'checkpointInterval of the validator set (the log window is twice it): sequence numbers between checkpoints',
+      )
+        .argParser(intArg(1, 4096))
+        .default(defaultPbftOptions.checkpointInterval),
     )
     .addOption(
       new Option(
@@ -149,7 +158,15 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
       peers: n,
       api: false,
       degree: n,
-      pbft: { validators: n, sharedVerifier: false, params: { batchSize: args.batchSize } },
+      pbft: {
+        validators: n,
+        sharedVerifier: false,
+        params: {
+          batchSize: args.batchSize,
+          checkpointInterval: args.checkpointInterval,
+          logWindow: 2 * args.checkpointInterval,
+        },
+      },
       tune: (config) => {
         config.p2p.dht = false;
         config.membership.enabled = false;
@@ -338,8 +355,8 @@ async function runThreads(n: number, args: Args, limitPerN: number): Promise<Mea
       renderValidatorSet({
         chainId: 'bizra-bench',
         params: {
-          checkpointInterval: defaultPbftOptions.checkpointInterval,
-          logWindow: defaultPbftOptions.logWindow,
+          checkpointInterval: args.checkpointInterval,
+          logWindow: 2 * args.checkpointInterval,
           batchSize: args.batchSize,
         },
         validators,
@@ -445,7 +462,7 @@ async function main(argv: readonly string[]): Promise<number> {
     // Rows are printed as each n finishes: a later n that fails leaves the earlier ones.
     process.stdout.write(
       [
-        `machine limit = ${cores} cores x raw verifies/s (mean of before and after each n) / n; clients at saturation: ${args.clients}; batch size ${args.batchSize}, delay ${args.batchDelay} ms; view-change timeout ${args.viewChangeTimeout} ms; ${args.oneLoop ? 'all validators in one event loop' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
+        `machine limit = ${cores} cores x raw verifies/s (mean of before and after each n) / n; clients at saturation: ${args.clients}; batch size ${args.batchSize}, delay ${args.batchDelay} ms; view-change timeout ${args.viewChangeTimeout} ms; checkpoint every ${args.checkpointInterval} sequence numbers; ${args.oneLoop ? 'all validators in one event loop' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
         '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch | verifies per request (least replica) | CPU of each replica thread (cores) | view at the end | timed out | raw verifies/s before / after |',
         '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
         '',

@@ -47,6 +47,7 @@ import type {
   PbftViewChange,
   PbftVoteFields,
 } from './types.ts';
+import { readViewChangeFrame } from './view-change-reader.ts';
 
 const T = loadPbftTypes();
 
@@ -445,10 +446,11 @@ export function decodePbftMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_PBFT
   if (bytes.length > maxBytes)
     return { ok: false, reason: `PBFT message is ${bytes.length} bytes; at most ${maxBytes}` };
   try {
-    // Proposals and votes are read in one pass (normal-case-reader.ts), which reads only
-    // the canonical form; anything it is unsure of, and every other kind, goes through
-    // protobufjs and is re-encoded to prove it canonical.
-    const read = readNormalCaseFrame(bytes);
+    // Proposals, votes, VIEW-CHANGEs and NEW-VIEWs are read in one pass
+    // (normal-case-reader.ts, view-change-reader.ts), which reads only the canonical form;
+    // anything it is unsure of, and every other kind, goes through protobufjs and is
+    // re-encoded to prove it canonical.
+    const read = readNormalCaseFrame(bytes) ?? readViewChangeFrame(bytes);
     const message = read ?? pbftMessageFromObject(T.message.toObject(T.message.decode(bytes), TO_OBJECT) as Obj);
     const problem = pbftStructureProblem(message);
     if (problem !== null) return { ok: false, reason: problem };

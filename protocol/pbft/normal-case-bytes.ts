@@ -16,7 +16,15 @@
  * empty, embedded messages always written. An object with a number outside 0..2^53-1
  * (no valid message has one) is not assembled here: the caller falls back to protobufjs.
  */
-import type { PbftCommitCertificate, PbftPreparedCertificate, PbftRequest, PbftVoteFields } from './types.ts';
+import type {
+  PbftCheckpoint,
+  PbftCommitCertificate,
+  PbftNewView,
+  PbftPreparedCertificate,
+  PbftRequest,
+  PbftViewChange,
+  PbftVoteFields,
+} from './types.ts';
 
 const bodies = new WeakMap<object, Uint8Array>();
 const wholes = new WeakMap<object, Uint8Array>();
@@ -33,6 +41,19 @@ const isUint53 = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
 export function rememberReadBytes(o: PbftRequest | PbftVoteFields, body: Uint8Array, whole: Uint8Array): void {
   bodies.set(o, body);
   wholes.set(o, whole);
+}
+
+/** Signed bodies (of CHECKPOINTs, VIEW-CHANGEs, NEW-VIEWs) as read from canonical frames (view-change-reader.ts). */
+const readBodies = new WeakMap<object, Uint8Array>();
+
+/** Remembers the signed body bytes `m` was read from: what encoding its body would give. */
+export function rememberReadBody(m: PbftCheckpoint | PbftViewChange | PbftNewView, body: Uint8Array): void {
+  readBodies.set(m, body);
+}
+
+/** The signed body bytes `m` was read from, if it was read from a frame. */
+export function readBodyOf(m: object): Uint8Array | undefined {
+  return readBodies.get(m);
 }
 
 /** As rememberReadBytes, for a batch read from a canonical proposal. */

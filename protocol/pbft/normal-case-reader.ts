@@ -20,7 +20,7 @@ import { rememberReadBatch, rememberReadBytes } from './normal-case-bytes.ts';
 import type { PbftMessage, PbftPrePrepare, PbftRequest, PbftVoteFields } from './types.ts';
 
 /** Where a read stands in the bytes: one per read, so concurrent readers never share it. */
-interface Cursor {
+export interface Cursor {
   at: number;
 }
 
@@ -45,19 +45,19 @@ function varint(b: Uint8Array, c: Cursor, end: number): number {
 }
 
 /** The end of a length-delimited field whose length starts at c.at (moved past the length); -1 if it overruns `end`. */
-function delimited(b: Uint8Array, c: Cursor, end: number): number {
+export function delimited(b: Uint8Array, c: Cursor, end: number): number {
   const n = varint(b, c, end);
   if (n < 0 || c.at + n > end) return -1;
   return c.at + n;
 }
 
 /** The byte at c.at (the next field's tag), or -1 at `end`; not consumed. */
-const peek = (b: Uint8Array, c: Cursor, end: number): number => (c.at < end ? b[c.at]! : -1);
+export const peek = (b: Uint8Array, c: Cursor, end: number): number => (c.at < end ? b[c.at]! : -1);
 
 const EMPTY = (): Uint8Array => new Uint8Array(0);
 
 /** A varint field that proto3 leaves out when 0: its value, 0 if the next tag is not `tag`, -1 if malformed or a written-out 0. */
-function optionalUint(b: Uint8Array, c: Cursor, end: number, tag: number): number {
+export function optionalUint(b: Uint8Array, c: Cursor, end: number, tag: number): number {
   if (peek(b, c, end) !== tag) return 0;
   c.at++;
   const v = varint(b, c, end);
@@ -65,7 +65,7 @@ function optionalUint(b: Uint8Array, c: Cursor, end: number, tag: number): numbe
 }
 
 /** A bytes field that proto3 leaves out when empty: a view of its bytes, empty if absent, null if malformed. */
-function optionalBytes(b: Uint8Array, c: Cursor, end: number, tag: number): Uint8Array | null {
+export function optionalBytes(b: Uint8Array, c: Cursor, end: number, tag: number): Uint8Array | null {
   if (peek(b, c, end) !== tag) return EMPTY();
   c.at++;
   const e = delimited(b, c, end);
@@ -76,7 +76,7 @@ function optionalBytes(b: Uint8Array, c: Cursor, end: number, tag: number): Uint
 }
 
 /** PbftVoteBody and its signature (a PbftPrePrepare, PbftPrepare or PbftCommit) between c.at and end. */
-function vote<T extends 'pre-prepare' | 'prepare' | 'commit'>(
+export function vote<T extends 'pre-prepare' | 'prepare' | 'commit'>(
   b: Uint8Array,
   c: Cursor,
   end: number,

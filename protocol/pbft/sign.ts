@@ -20,6 +20,7 @@ import {
   encodeViewChangeBody,
   encodeVoteBody,
 } from './codec.ts';
+import { readBodyOf } from './normal-case-bytes.ts';
 import { buildReplyTree, replyLeafHash, replyTreeProof, replyTreeRoot, rootFromProof } from './reply-tree.ts';
 import type {
   PbftReply,
@@ -52,12 +53,13 @@ export function signedBodyBytes(m: PbftSignedMessage): Uint8Array {
     case 'prepare':
     case 'commit':
       return encodeVoteBody(m);
+    // Read from a frame (view-change-reader.ts): the body bytes are the frame's own.
     case 'checkpoint':
-      return encodeCheckpointBody(m);
+      return readBodyOf(m) ?? encodeCheckpointBody(m);
     case 'view-change':
-      return encodeViewChangeBody(m);
+      return readBodyOf(m) ?? encodeViewChangeBody(m);
     case 'new-view':
-      return encodeNewViewBody(m);
+      return readBodyOf(m) ?? encodeNewViewBody(m);
     case 'reply':
       return encodeReplyRootBody(replyRootOf(m));
     case 'status':

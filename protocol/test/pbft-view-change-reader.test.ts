@@ -1,0 +1,168 @@
+/**
+ * The single-pass reader of VIEW-CHANGE and NEW-VIEW frames (view-change-reader.ts)
+ * against protobufjs: for valid frames and for thousands of damaged ones (bytes flipped,
+ * cut, inserted), decodePbftMessage, which tries the reader first and then skips the
+ * canonical re-encoding, accepts exactly the frames the protobufjs path alone accepts
+ * (decoded, then re-encoded and compared), and with the same message; and the signed
+ * bodies it keeps give the same digests as encoding the messages again.
+ */
+import { describe, expect, it } from 'vitest';
+import { Ed25519Signer } from '../crypto/ed25519.ts';
+import {
+  decodePbftMessage,
+  encodePbftMessage,
+  type Obj,
+  pbftMessageFromObject,
+  sameBytes,
+  TO_OBJECT,
+} from '../pbft/codec.ts';
+import { loadPbftTypes } from '../pbft/schema.ts';
+import { signedDigest, signPbft } from '../pbft/sign.ts';
+import { pbftStructureProblem } from '../pbft/structure.ts';
+import type {
+  PbftCheckpoint,
+  PbftMessage,
+  PbftNewView,
+  PbftPrePrepare,
+  PbftPrepare,
+  PbftViewChange,
+} from '../pbft/types.ts';
+import { readViewChangeFrame } from '../pbft/view-change-reader.ts';
+
+const T = loadPbftTypes();
+const keys = [1, 2, 3, 4].map((i) => Ed25519Signer.fromSeed(new Uint8Array(32).fill(i)));
+const digest = new Uint8Array(32).fill(9);
+const vote = <V extends PbftPrePrepare | PbftPrepare>(type: V['type'], view: number, seq: number, replica: number) =>
+  signPbft<V>({ type, view, seq, digest, replica } as never, keys[replica]!);
+const checkpoint = (seq: number, replica: number): PbftCheckpoint =>
+  signPbft<PbftCheckpoint>(
+    { type: 'checkpoint', seq, stateDigest: new Uint8Array(32).fill(seq & 0xff), replica },
+    keys[replica]!,
+  );
+const viewChange = (replica: number, newView: number, withProofs: boolean): PbftViewChange =>
+  signPbft<PbftViewChange>(
+    {
+      type: 'view-change',
+      newView,
+      checkpointSeq: withProofs ? 128 : 0,
+      checkpointProof: withProofs ? [0, 1, 2].map((r) => checkpoint(128, r)) : [],
+      prepared: withProofs
+        ? [129, 130].map((seq) => ({
+            prePrepare: vote<PbftPrePrepare>('pre-prepare', 0, seq, 0),
+            prepares: [1, 2].map((r) => vote<PbftPrepare>('prepare', 0, seq, r)),
+          }))
+        : [],
+      replica,
+    },
+    keys[replica]!,
+  );
+const vcs = [viewChange(0, 1, true), viewChange(2, 1, false), viewChange(3, 1, true)];
+const newView = signPbft<PbftNewView>(
+  {
+    type: 'new-view',
+    view: 1,
+    viewChanges: vcs,
+    prePrepares: [129, 130].map((seq) => vote<PbftPrePrepare>('pre-prepare', 1, seq, 1)),
+    replica: 1,
+  },
+  keys[1]!,
+);
+const frames: PbftMessage[] = [
+  ...vcs,
+  viewChange(0, 2 ** 40, false),
+  newView,
+  signPbft<PbftNewView>({ type: 'new-view', view: 5, viewChanges: [], prePrepares: [], replica: 1 }, keys[1]!),
+];
+
+/** decodePbftMessage without the readers: protobufjs, the structure rules, the canonical check. */
+function protobufjsDecode(bytes: Uint8Array): PbftMessage | null {
+  try {
+    const m = pbftMessageFromObject(T.message.toObject(T.message.decode(bytes), TO_OBJECT) as Obj);
+    if (pbftStructureProblem(m) !== null) return null;
+    return sameBytes(encodePbftMessage(structuredClone(m)), bytes) ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A deterministic stream of small numbers. */
+function* prng(seed: number): Generator<number> {
+  let x = seed;
+  for (;;) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    yield x >>> 8;
+  }
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+describe('view-change reader', () => {
+  it('reads what protobufjs reads from valid frames, with the signed digests of the messages', () => {
+    for (const m of frames) {
+      const bytes = encodePbftMessage(m);
+      const read = readViewChangeFrame(bytes);
+      expect(read, m.type).toEqual(m);
+      expect(decodePbftMessage(bytes)).toEqual({ ok: true, message: m });
+      // The kept bodies (views into the frame) hash as the encoded bodies of a fresh copy.
+      expect(hex(signedDigest(read as PbftNewView))).toBe(hex(signedDigest(structuredClone(m) as PbftNewView)));
+      if (read?.type === 'new-view') {
+        for (const [i, vc] of read.viewChanges.entries()) {
+          expect(hex(signedDigest(vc))).toBe(hex(signedDigest(structuredClone(vcs[i]!))));
+          for (const cp of vc.checkpointProof)
+            expect(hex(signedDigest(cp))).toBe(hex(signedDigest(structuredClone(cp))));
+        }
+      }
+    }
+    expect(readViewChangeFrame(encodePbftMessage(vote<PbftPrepare>('prepare', 0, 1, 1)))).toBeNull();
+    expect(readViewChangeFrame(new Uint8Array(0))).toBeNull();
+  });
+
+  it('leaves a written-out default and a padded varint to the general path, which refuses them', () => {
+    const vc = encodePbftMessage(viewChange(2, 1, false));
+    // 0x32 len, 0x0a len body (0x08 0x01 newView, 0x28 0x02 replica), 0x12 0x40 signature.
+    const body = [...vc.subarray(4, 4 + vc[3]!)];
+    expect(body).toEqual([0x08, 0x01, 0x28, 0x02]);
+    const rewrap = (b: number[]): Uint8Array => {
+      const inner = [0x0a, b.length, ...b, ...vc.subarray(4 + vc[3]!)];
+      return Uint8Array.from([0x32, inner.length, ...inner]);
+    };
+    expect(readViewChangeFrame(rewrap(body))).toEqual(viewChange(2, 1, false));
+    for (const [what, bytes] of [
+      ['checkpoint sequence 0 written out', rewrap([0x08, 0x01, 0x10, 0x00, 0x28, 0x02])],
+      ['new view padded', rewrap([0x08, 0x81, 0x00, 0x28, 0x02])],
+      ['fields out of order', rewrap([0x28, 0x02, 0x08, 0x01])],
+    ] as const) {
+      expect(readViewChangeFrame(bytes), what).toBeNull();
+      expect(decodePbftMessage(bytes).ok, what).toBe(false);
+      expect(protobufjsDecode(bytes), what).toBeNull();
+    }
+  });
+
+  it('accepts a damaged frame exactly when protobufjs does, with the same message', () => {
+    const rand = prng(7);
+    const next = (n: number) => rand.next().value % n;
+    const encoded = frames.map((m) => encodePbftMessage(m));
+    let accepted = 0;
+    for (let i = 0; i < 3000; i++) {
+      const b = Array.from(encoded[i % encoded.length]!);
+      const edits = 1 + next(3);
+      for (let e = 0; e < edits; e++) {
+        const at = next(b.length + 1);
+        const kind = next(3);
+        if (kind === 0 && at < b.length) b[at] = next(256);
+        else if (kind === 1) b.splice(at, 1 + next(4));
+        else b.splice(at, 0, next(256));
+      }
+      const bytes = Uint8Array.from(b);
+      const ours = decodePbftMessage(bytes);
+      const theirs = protobufjsDecode(bytes);
+      expect(ours.ok, `case ${i}`).toBe(theirs !== null);
+      if (ours.ok) {
+        expect(ours.message).toEqual(theirs);
+        accepted++;
+      }
+    }
+    // Some damage leaves a valid frame (a changed byte inside a field): both must accept it.
+    expect(accepted).toBeGreaterThan(100);
+  });
+});

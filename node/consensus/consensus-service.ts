@@ -62,6 +62,7 @@ import type { Logger } from '../log.ts';
 import type { NodeMetrics } from '../metrics/node-metrics.ts';
 import type { Host } from '../p2p/host.ts';
 import type { Store } from '../store/store.ts';
+import { CpuSlice } from './cpu-slice.ts';
 import { PbftTransport, type PbftTransportOptions } from './pbft-transport.ts';
 import { PbftLevelWal } from './pbft-wal.ts';
 import { SignaturePool } from './signature-pool.ts';
@@ -136,12 +137,6 @@ const RETRANSMIT_MS = 1000;
  */
 const SLICE_CPU_MICROS = 3000;
 
-/** This thread's CPU time in microseconds (about 1 µs a call: one getrusage). */
-function threadCpuMicros(): number {
-  const u = process.threadCpuUsage();
-  return u.user + u.system;
-}
-
 /** Resolves after the I/O callbacks that are ready have run (setImmediate runs after the poll phase). */
 const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -193,7 +188,8 @@ export class ConsensusService {
   /** A batch timer that fired while inputs were queued: it fires once they are handed over. */
   #heldBatchTimer: number | null = null;
   /** This thread's CPU time when the current slice of input handling began (null: none is running). */
-  #sliceStart: number | null = null;
+  readonly #slice = new CpuSlice(SLICE_CPU_MICROS);
+  #sliceRunning = false;
 
   constructor(opts: ConsensusServiceOptions, modules: ConsensusServiceModules) {
     this.opts = opts;
@@ -428,15 +424,15 @@ export class ConsensusService {
    * (ending when I/O has had its turn) if none is running.
    */
   #sliceSpent(): boolean {
-    const now = threadCpuMicros();
-    if (this.#sliceStart === null) {
-      this.#sliceStart = now;
+    if (!this.#sliceRunning) {
+      this.#sliceRunning = true;
+      this.#slice.start();
       setImmediate(() => {
-        this.#sliceStart = null;
+        this.#sliceRunning = false;
       });
       return false;
     }
-    return now - this.#sliceStart >= SLICE_CPU_MICROS;
+    return this.#slice.spent();
   }
 
   /**

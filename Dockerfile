@@ -67,5 +67,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # `docker stop` sends SIGKILL after 10 s, the same as shutdown.timeoutMs's
 # default; give it room with `docker stop -t 15` / `stop_grace_period: 15s`.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "/app/node/bin/bizra.js"]
+# A fixed 32 MB semi-space (V8's young generation): see README.md, "V8 heap flags".
+ENTRYPOINT ["node", "--min-semi-space-size=32", "--max-semi-space-size=32", "/app/node/bin/bizra.js"]
 CMD ["start", "--api-host", "0.0.0.0"]

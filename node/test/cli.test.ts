@@ -61,6 +61,17 @@ describe('bizra CLI', () => {
     expect(await second.exited).toBe(0);
   });
 
+  it('two shutdown signals at once (npm forwarding Ctrl-C, a process group killed) still stop gracefully', async () => {
+    const dir = dataDir();
+    const daemon = await startNode(dir, await freePort());
+    daemon.child.kill('SIGINT');
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+    expect(daemon.output()).toContain('"msg":"node stopped"');
+    expect(daemon.output()).not.toContain('second signal');
+    expect(existsSync(join(dir, 'bizra.lock'))).toBe(false);
+  });
+
   it('refuses a second daemon on a locked data dir', async () => {
     const dir = dataDir();
     const daemon = await startNode(dir, await freePort());

@@ -24,6 +24,12 @@ export interface PbftClientReply {
   /** The timestamp of the request it answers. */
   readonly timestamp: number;
   /**
+   * The sequence number the request was executed at, when this replica knows it: null for
+   * a request executed before a state transfer (the snapshot keeps each client's last
+   * result, not its seq).
+   */
+  readonly seq: number | null;
+  /**
    * The signed REPLY, with its proof. Signed on first read (Ed25519 signing is
    * deterministic, so when is invisible), and then for the whole batch it came from: the
    * first read of any REPLY of an executed batch signs the root of the batch's reply tree

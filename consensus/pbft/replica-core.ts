@@ -55,6 +55,8 @@ export interface ClientEntry {
   readonly client: Uint8Array;
   readonly timestamp: number;
   readonly result: Uint8Array;
+  /** Where it was executed; null when it came from a state-transfer snapshot. */
+  readonly seq: number | null;
   /**
    * The signed REPLY (from its batch's tree, or alone), re-sent on retransmission;
    * re-signed alone when the view moved. Null until one is read.
@@ -68,7 +70,9 @@ export interface Pending {
 }
 
 export const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
-export const requestKey = (r: PbftRequest): string => `${hex(r.client)}:${r.timestamp}`;
+/** A request's key in the pending and proposed maps, from its client's hex id. */
+export const requestKeyOf = (clientId: string, timestamp: number): string => `${clientId}:${timestamp}`;
+export const requestKey = (r: PbftRequest): string => requestKeyOf(hex(r.client), r.timestamp);
 
 export type PbftVoteLike = PbftPrepare | PbftCommit;
 

@@ -14,7 +14,15 @@ import type {
 import { ACCEPTED, type PbftOutcome, reject } from './output.ts';
 import { isCommittedLocal, isPrepared, matchingVoters, sameDigest } from './quorum.ts';
 import { takeCheckpoint } from './replica-checkpoints.ts';
-import { type ClientEntry, hex, type PbftVoteLike, type ReplicaCore, requestKey, type Slot } from './replica-core.ts';
+import {
+  type ClientEntry,
+  hex,
+  type PbftVoteLike,
+  type ReplicaCore,
+  requestKey,
+  requestKeyOf,
+  type Slot,
+} from './replica-core.ts';
 import { outputBatchReplies, resendReply } from './replica-replies.ts';
 import { armViewChangeTimer, cancelViewChangeTimer } from './replica-view-change.ts';
 import { checkBatch, checkReplicaSignature } from './validate.ts';
@@ -281,14 +289,18 @@ export function executeReady(core: ReplicaCore): void {
 
 export function execute(core: ReplicaCore, seq: number, cert: PbftCommitCertificate): void {
   const run: PbftRequest[] = [];
+  // Each client's hex id, made once per request (it keys three maps below).
+  const ids = cert.batch.map((r) => hex(r.client));
+  const runIds: string[] = [];
   const newest = new Map<string, number>();
-  for (const r of cert.batch) {
-    const id = hex(r.client);
+  cert.batch.forEach((r, i) => {
+    const id = ids[i]!;
     const last = newest.get(id) ?? core.clients.get(id)?.timestamp ?? 0;
-    if (r.timestamp <= last) continue; // exactly once, and never an older request after a newer one
+    if (r.timestamp <= last) return; // exactly once, and never an older request after a newer one
     newest.set(id, r.timestamp);
     run.push(r);
-  }
+    runIds.push(id);
+  });
   const results = core.app.apply(run);
   if (results.length !== run.length) {
     throw new Error(`the application returned ${results.length} results for ${run.length} requests`);
@@ -296,19 +308,19 @@ export function execute(core: ReplicaCore, seq: number, cert: PbftCommitCertific
   const vote = cert.commits[0]!;
   core.persist({ kind: 'executed', cert });
   const entries = run.map(
-    (r, i): ClientEntry => ({ client: r.client, timestamp: r.timestamp, result: results[i]!, reply: null }),
+    (r, i): ClientEntry => ({ client: r.client, timestamp: r.timestamp, result: results[i]!, seq, reply: null }),
   );
-  for (const e of entries) core.clients.set(hex(e.client), e);
+  entries.forEach((e, i) => core.clients.set(runIds[i]!, e));
   outputBatchReplies(core, entries);
   if (!core.replaying) {
     core.out.committed.push({ seq, view: vote.view, digest: vote.digest, requests: run, results });
   }
   core.lastExec = seq;
-  for (const r of cert.batch) {
-    const key = requestKey(r);
+  cert.batch.forEach((r, i) => {
+    const key = requestKeyOf(ids[i]!, r.timestamp);
     core.pending.delete(key);
     core.proposed.delete(key);
-  }
+  });
   // The doubled timeout stays until this replica has caught up (nothing left waiting),
   // not merely until something executes: under a load whose batches take longer than
   // the base timeout, resetting at the first execution brought the next view change on

@@ -31,6 +31,7 @@ export function outputBatchReplies(core: ReplicaCore, entries: readonly ClientEn
     core.out.replies.push({
       client: entry.client,
       timestamp: entry.timestamp,
+      seq: entry.seq,
       get message(): PbftReply {
         return replyAt(index);
       },
@@ -45,6 +46,7 @@ export function resendReply(core: ReplicaCore, entry: ClientEntry): void {
   core.out.replies.push({
     client: entry.client,
     timestamp: entry.timestamp,
+    seq: entry.seq,
     get message(): PbftReply {
       return replyIn(core, entry, view);
     },

@@ -175,7 +175,13 @@ export function restore(core: ReplicaCore, snapshot: Uint8Array): Problem | null
   }
   core.clients.clear();
   for (const c of decoded.clients) {
-    core.clients.set(hex(c.client), { client: c.client, timestamp: c.timestamp, result: c.result, reply: null });
+    core.clients.set(hex(c.client), {
+      client: c.client,
+      timestamp: c.timestamp,
+      result: c.result,
+      seq: null,
+      reply: null,
+    });
   }
   return null;
 }

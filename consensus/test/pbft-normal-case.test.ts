@@ -49,6 +49,7 @@ describe('PBFT normal case', () => {
     expect(c.replica(1).lastExecuted).toBe(1);
     expect(held).toHaveLength(1);
     expect(held[0]!.timestamp).toBe(r.timestamp);
+    expect(held[0]!.seq).toBe(1);
     const beforeRead = signatures;
     const reply = held[0]!.message;
     expect(signatures).toBe(beforeRead + 1);
@@ -59,6 +60,7 @@ describe('PBFT normal case', () => {
     expect(held[0]!.message).toBe(reply);
     const again = c.replica(1).receive(r, c.now);
     expect(again.replies[0]!.message).toBe(reply);
+    expect(again.replies[0]!.seq).toBe(1); // where it was executed, also when re-sent
     expect(signatures).toBe(beforeRead + 1);
   });
 

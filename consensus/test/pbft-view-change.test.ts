@@ -230,7 +230,10 @@ describe('PBFT state transfer', () => {
     const c = new Cluster();
     c.startAll();
     c.filter = (e) => e.to !== 3 && e.from !== 3;
-    for (let i = 0; i < 10; i++) c.submit(c.request(`k${i}`));
+    // Seqs 1-8 (in the checkpoint) from one client, 9 and 10 (after it) from another.
+    const late = Ed25519Signer.fromSeed(new Uint8Array(32).fill(77));
+    const sent = Array.from({ length: 10 }, (_, i) => c.request(`k${i}`, 'v', i < 8 ? c.client : late));
+    for (const r of sent) c.submit(r);
     expect(c.replica(0).stableCheckpoint).toBe(8);
     expect(c.replica(3).lastExecuted).toBe(0);
     c.filter = () => true;
@@ -246,6 +249,14 @@ describe('PBFT state transfer', () => {
     // Exactly-once survives the transfer: the client table came with the state.
     const out = c.replica(3).receive(c.request('x'), c.now);
     expect(out.outcome.ok).toBe(true);
+    // A retransmission is answered from that table: with its seq when this replica executed
+    // it, with none when it came in the snapshot (which keeps results, not seqs).
+    const lastBefore = c.replica(3).receive(sent[7]!, c.now).replies;
+    const executedHere = c.replica(3).receive(sent[9]!, c.now).replies;
+    expect(lastBefore).toHaveLength(1);
+    expect(lastBefore[0]!.seq).toBeNull();
+    expect(executedHere).toHaveLength(1);
+    expect(executedHere[0]!.seq).toBe(10);
   });
 });
 

@@ -140,9 +140,6 @@ const SLICE_CPU_MICROS = 3000;
 /** Resolves after the I/O callbacks that are ready have run (setImmediate runs after the poll phase). */
 const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Where recent executions happened, for answering retransmissions with their seq. */
-const REMEMBERED_EXECUTIONS = 65_536;
-
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 
 /** Reject reasons of a client request and the HTTP answer each gets. */
@@ -174,7 +171,6 @@ export class ConsensusService {
   readonly #timers = new Map<PbftTimer, { handle: NodeJS.Timeout; atMs: number }>();
   /** HTTP clients waiting, by client key (hex) then timestamp. */
   readonly #waiters = new Map<string, Map<number, Waiter[]>>();
-  readonly #executedAt = new Map<string, number>();
   readonly #listeners = new Set<CommittedListener>();
   #retransmitTimer: NodeJS.Timeout | undefined;
   #pool: SignaturePool | null = null;
@@ -649,15 +645,9 @@ export class ConsensusService {
     }
     if (out.committed.length > 0) {
       for (const c of out.committed) {
-        for (const r of c.requests) {
-          const client = hex(r.client);
-          this.#executedAt.set(`${client}:${r.timestamp}`, c.seq);
-          this.#supersede(client, r.timestamp);
-        }
+        // Nobody waiting here (a backup, mostly): nothing to supersede.
+        if (this.#waiters.size > 0) for (const r of c.requests) this.#supersede(hex(r.client), r.timestamp);
         for (const l of this.#listeners) l(c);
-      }
-      while (this.#executedAt.size > REMEMBERED_EXECUTIONS) {
-        this.#executedAt.delete(this.#executedAt.keys().next().value as string);
       }
       this.#updateGauges();
     }
@@ -678,7 +668,7 @@ export class ConsensusService {
         this.#m.metrics.pbftCommitLatency.observe((now - w.startedAt) / 1000);
         w.resolve({
           ok: true,
-          seq: this.#executedAt.get(`${client}:${r.timestamp}`) ?? null,
+          seq: r.seq,
           view: m.view,
           result: m.result,
           replica: m.replica,

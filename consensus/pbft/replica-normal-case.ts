@@ -29,7 +29,8 @@ import { checkBatch, checkReplicaSignature } from './validate.ts';
 
 export function onRequest(core: ReplicaCore, r: PbftRequest): PbftOutcome {
   if (!core.verifier.verify(r, r.client)) return reject('bad-signature', 'the client signature does not verify');
-  const entry = core.clients.get(hex(r.client));
+  const id = hex(r.client);
+  const entry = core.clients.get(id);
   if (entry !== undefined && r.timestamp < entry.timestamp) {
     return reject('stale-request', `timestamp ${r.timestamp} is below the last executed ${entry.timestamp}`);
   }
@@ -38,7 +39,7 @@ export function onRequest(core: ReplicaCore, r: PbftRequest): PbftOutcome {
     resendReply(core, entry);
     return ACCEPTED;
   }
-  const key = requestKey(r);
+  const key = requestKeyOf(id, r.timestamp);
   if (core.pending.has(key)) {
     if (core.active && !core.isPrimary) core.send(core.primary, r);
     return core.isPrimary ? reject('duplicate', 'the request is already pending') : ACCEPTED;
@@ -203,9 +204,10 @@ export function acceptPrePrepare(core: ReplicaCore, pp: PbftPrePrepare, batch: r
 export function trackBatch(core: ReplicaCore, batch: readonly PbftRequest[]): void {
   let added = false;
   for (const r of batch) {
-    const entry = core.clients.get(hex(r.client));
+    const id = hex(r.client);
+    const entry = core.clients.get(id);
     if (entry !== undefined && r.timestamp <= entry.timestamp) continue;
-    const key = requestKey(r);
+    const key = requestKeyOf(id, r.timestamp);
     if (core.pending.has(key) || core.pending.size >= core.opts.maxPendingRequests) continue;
     core.pending.set(key, { request: r, key });
     added = true;

@@ -18,9 +18,10 @@
  * the primary's own execution with its WAL record fsynced. Requests are signed before
  * the clock starts (a client signs on its own machine).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
 import { Command, Option } from 'commander';
 import { encodeKvOperation } from '../consensus/pbft/kv-app.ts';
@@ -57,6 +58,7 @@ interface Args {
   verifyWorkers: number;
   logLevel: LogLevel;
   json: boolean;
+  heapSnapshot?: string;
 }
 
 function program(): Command {
@@ -109,6 +111,10 @@ function program(): Command {
         .default('error'),
     )
     .option('--one-loop', 'run every validator in this one event loop (default: one worker thread each)', false)
+    .option(
+      '--heap-snapshot <file>',
+      "write a V8 heap snapshot of replica 1 (a backup) 5 s into each saturating load (each n overwrites it; worker threads only), for finding what the GC keeps",
+    )
     .option('--json', 'print the report as JSON', false);
 }
 
@@ -306,6 +312,14 @@ function leastVerifiesPerRequest(before: readonly ReplicaCounters[], after: read
 }
 
 /** A validator's worker thread and a request/answer channel to it. */
+/** Writes `thread`'s heap snapshot to `file` after `ms` (a diagnostic: the snapshot pauses that replica). */
+async function heapSnapshotLater(thread: ReplicaThread | undefined, file: string, ms: number): Promise<void> {
+  if (thread === undefined) return;
+  await new Promise((r) => setTimeout(r, ms));
+  await pipeline(await thread.worker.getHeapSnapshot(), createWriteStream(file));
+  process.stderr.write(`heap snapshot of replica 1 written to ${file}\n`);
+}
+
 class ReplicaThread {
   readonly worker: Worker;
   #next = 1;
@@ -395,7 +409,9 @@ async function runThreads(n: number, args: Args, limitPerN: number): Promise<Mea
     const counters = () => Promise.all(threads.map((t) => t.request<ReplicaCounters>({ kind: 'counters' })));
     const before = await counters();
     const satStart0 = performance.now();
+    const snapshot = args.heapSnapshot === undefined ? null : heapSnapshotLater(threads[1], args.heapSnapshot, 5000);
     const sat = await primary.request<SaturationResult>({ kind: 'saturate', seconds: args.seconds });
+    await snapshot;
     const after = await counters();
     const verifiesPerRequest = leastVerifiesPerRequest(before, after);
     // Over the saturating phase (its warm-up and drain included), in cores.

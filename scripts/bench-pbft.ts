@@ -113,7 +113,7 @@ function program(): Command {
     .option('--one-loop', 'run every validator in this one event loop (default: one worker thread each)', false)
     .option(
       '--heap-snapshot <file>',
-      "write a V8 heap snapshot of replica 1 (a backup) 5 s into each saturating load (each n overwrites it; worker threads only), for finding what the GC keeps",
+      'write a V8 heap snapshot of replica 1 (a backup) 5 s into each saturating load (each n overwrites it; worker threads only), for finding what the GC keeps',
     )
     .option('--json', 'print the report as JSON', false);
 }

@@ -312,7 +312,9 @@ export function execute(core: ReplicaCore, seq: number, cert: PbftCommitCertific
   const entries = run.map(
     (r, i): ClientEntry => ({ client: r.client, timestamp: r.timestamp, result: results[i]!, seq, reply: null }),
   );
-  entries.forEach((e, i) => core.clients.set(runIds[i]!, e));
+  entries.forEach((e, i) => {
+    core.clients.set(runIds[i]!, e);
+  });
   outputBatchReplies(core, entries);
   if (!core.replaying) {
     core.out.committed.push({ seq, view: vote.view, digest: vote.digest, requests: run, results });

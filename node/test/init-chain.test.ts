@@ -63,6 +63,8 @@ describe('bizra init --chain-id', () => {
     expect(put.stderr).toBe('');
     expect(put.code).toBe(0);
     expect(put.stdout).toContain('committed at seq 1 in view 0 (replica 0)');
+    // The data dir's config names the set, so the daemon's signed REPLY is checked against it.
+    expect(put.stdout).toContain('REPLY signed by replica 0 of chain dev: checked');
     const get = await run(['consensus', 'submit', '--data-dir', dir, ...api, '--op', '{"op":"get","key":"k"}']);
     expect(get.code).toBe(0);
     expect(get.stdout).toContain('"value":"v1"');

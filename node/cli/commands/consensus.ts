@@ -3,6 +3,7 @@
  * node for its replica's state, sign a request and have it committed.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../../errors.ts';
 import { layoutOf } from '../../paths.ts';
@@ -36,6 +37,7 @@ interface SubmitOptions extends ApiCommandOptions {
   key?: string;
   timestamp?: number;
   timeoutMs?: number;
+  validatorSet?: string;
 }
 
 interface ConsensusStatus {
@@ -158,6 +160,10 @@ export function registerConsensus(program: Command, io: CliIo): void {
       positiveInt,
     )
     .option('--timeout-ms <ms>', 'how long the node waits for the commit (100-600000)', positiveInt)
+    .option(
+      '--validator-set <file>',
+      "check the node's signed REPLY against this validator-set file (default: the data dir config's consensus.validatorSet, if any)",
+    )
     .action(async (opts: SubmitOptions & CommonOptions) => {
       if ((opts.op === undefined) === (opts.operationFile === undefined))
         throw new ConfigError('give exactly one of --op and --operation-file');
@@ -173,13 +179,30 @@ export function registerConsensus(program: Command, io: CliIo): void {
           );
         }
       }
-      const [{ loadIdentity, identityFromPem }, { Ed25519Signer }, { signRequest }, { resolveDataDir }] =
-        await Promise.all([
-          import('../../identity.ts'),
-          import('../../../protocol/crypto/ed25519.ts'),
-          import('../../../protocol/pbft/sign.ts'),
-          import('../context.ts'),
-        ]);
+      const [
+        { loadIdentity, identityFromPem },
+        { Ed25519Signer },
+        { signRequest },
+        { resolveDataDir, loadContext },
+        { loadValidatorSet },
+        { checkReply },
+      ] = await Promise.all([
+        import('../../identity.ts'),
+        import('../../../protocol/crypto/ed25519.ts'),
+        import('../../../protocol/pbft/sign.ts'),
+        import('../context.ts'),
+        import('../../consensus/validator-set.ts'),
+        import('../reply-check.ts'),
+      ]);
+      // Read before submitting: a bad file is refused with nothing sent.
+      const configuredSet = loadContext(opts, {}, io.env).resolved.config.consensus.validatorSet;
+      const setPath =
+        opts.validatorSet !== undefined
+          ? resolve(opts.validatorSet)
+          : configuredSet !== ''
+            ? resolve(resolveDataDir(opts, io.env), configuredSet)
+            : undefined;
+      const set = setPath === undefined ? undefined : loadValidatorSet(setPath);
       const identity = opts.key
         ? await identityFromPem(readKey(opts.key), opts.key)
         : await loadIdentity(layoutOf(resolveDataDir(opts, io.env)).keyFile);
@@ -204,6 +227,13 @@ export function registerConsensus(program: Command, io: CliIo): void {
         accept: [400, 409, 503, 504],
       });
       const b = res.body;
+      // A committed answer is the node's replica's signed REPLY: checked before it is believed.
+      const problem = b.committed && set !== undefined ? checkReply(b, request, set) : null;
+      if (problem !== null) {
+        io.printErr(`bizra: the node answered committed, but ${problem} (validator set ${setPath})`);
+        process.exitCode = 1;
+        return;
+      }
       if (opts.json) io.print(JSON.stringify(b, null, 2));
       else if (b.committed) {
         const result = Buffer.from(b.result ?? '', 'base64');
@@ -211,6 +241,9 @@ export function registerConsensus(program: Command, io: CliIo): void {
         io.print(
           `committed at seq ${b.seq ?? '(executed earlier)'} in view ${b.view} (replica ${b.replica})`,
           `result: ${text}`,
+          set === undefined
+            ? 'REPLY not checked: no validator-set file (pass --validator-set)'
+            : `REPLY signed by replica ${b.replica} of chain ${set.chainId}: checked`,
         );
       } else io.print(`not committed: ${b.error?.code}: ${b.error?.message}`);
       if (!b.committed) process.exitCode = 1;

@@ -20,6 +20,7 @@ import { Command, Option } from 'commander';
 import { encodeKvOperation, KvApp } from '../consensus/pbft/kv-app.ts';
 import type { PbftOutput, PbftTimer } from '../consensus/pbft/output.ts';
 import { PbftReplica } from '../consensus/pbft/replica.ts';
+import { threadCpuMicros } from '../node/consensus/cpu-slice.ts';
 import { Ed25519Signer } from '../protocol/crypto/ed25519.ts';
 import { decodePbftMessage, encodePbftMessage } from '../protocol/pbft/codec.ts';
 import { signRequest } from '../protocol/pbft/sign.ts';
@@ -52,10 +53,7 @@ const seed = (tag: number, i: number): Uint8Array => {
   return s;
 };
 
-const threadCpuSeconds = (): number => {
-  const u = process.threadCpuUsage();
-  return (u.user + u.system) / 1e6;
-};
+const threadCpuSeconds = (): number => threadCpuMicros() / 1e6;
 
 interface Measured {
   requests: number;

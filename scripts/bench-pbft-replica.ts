@@ -11,6 +11,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { encodeKvOperation } from '../consensus/pbft/kv-app.ts';
 import { defaultConfig, type LogLevel } from '../node/config/schema.ts';
+import { threadCpuMicros } from '../node/consensus/cpu-slice.ts';
 import { initDataDir } from '../node/init.ts';
 import { createLogger } from '../node/log.ts';
 import { BizraNode } from '../node/node.ts';
@@ -206,10 +207,7 @@ export async function walStats(n: BizraNode): Promise<{ sum: number; count: numb
   };
 }
 
-function threadCpuSeconds(): number {
-  const u = process.threadCpuUsage();
-  return (u.user + u.system) / 1e6;
-}
+const threadCpuSeconds = (): number => threadCpuMicros() / 1e6;
 
 async function handle(req: BenchRequest): Promise<unknown> {
   switch (req.kind) {

@@ -194,18 +194,19 @@ export function registerConsensus(program: Command, io: CliIo): void {
         import('../../consensus/validator-set.ts'),
         import('../reply-check.ts'),
       ]);
+      const dataDir = resolveDataDir(opts, io.env);
       // Read before submitting: a bad file is refused with nothing sent.
       const configuredSet = loadContext(opts, {}, io.env).resolved.config.consensus.validatorSet;
       const setPath =
         opts.validatorSet !== undefined
           ? resolve(opts.validatorSet)
           : configuredSet !== ''
-            ? resolve(resolveDataDir(opts, io.env), configuredSet)
+            ? resolve(dataDir, configuredSet)
             : undefined;
       const set = setPath === undefined ? undefined : loadValidatorSet(setPath);
       const identity = opts.key
         ? await identityFromPem(readKey(opts.key), opts.key)
-        : await loadIdentity(layoutOf(resolveDataDir(opts, io.env)).keyFile);
+        : await loadIdentity(layoutOf(dataDir).keyFile);
       const request = signRequest(Ed25519Signer.fromSeed(identity.seed), opts.timestamp ?? Date.now(), operation);
       const res = await callApi<{
         committed?: boolean;

@@ -1,4 +1,4 @@
-/** The benchmark clients' keys, shared by `npm run bench:pbft` and its replica threads. */
+/** The benchmark clients' keys and its replicas' hand-over, shared by `npm run bench:pbft` and its replica threads or processes. */
 import { Ed25519Signer } from '../protocol/crypto/ed25519.ts';
 
 /**
@@ -13,3 +13,6 @@ export function saturationClient(c: number): Ed25519Signer {
   new DataView(seed.buffer).setUint32(0, c);
   return Ed25519Signer.fromSeed(seed);
 }
+
+/** The environment variable that hands a replica child process its ReplicaWorkerData (as JSON). */
+export const REPLICA_DATA_ENV = 'BIZRA_BENCH_REPLICA';

@@ -1,6 +1,7 @@
 /**
  * One validator of `npm run bench:pbft` in its own worker thread (its own event loop, as
- * a validator on its own machine has): a full BizraNode (LevelDB WAL with fsync,
+ * a validator on its own machine has) or, with `--processes`, in its own child process
+ * (its own V8 heap and GC threads as well): a full BizraNode (LevelDB WAL with fsync,
  * /bizra/pbft/1.0.0 streams, timers, its own signature verifier) started from the data
  * dir and validator-set file the main thread prepared. Replica 0 also runs the
  * benchmark's clients through its node's submit(), as the one-loop mode does.
@@ -18,7 +19,7 @@ import { BizraNode } from '../node/node.ts';
 import { Ed25519Signer } from '../protocol/crypto/ed25519.ts';
 import { signRequest } from '../protocol/pbft/sign.ts';
 import type { PbftRequest } from '../protocol/pbft/types.ts';
-import { saturationClient } from './bench-pbft-clients.ts';
+import { REPLICA_DATA_ENV, saturationClient } from './bench-pbft-clients.ts';
 
 export interface ReplicaWorkerData {
   index: number;
@@ -56,9 +57,26 @@ export interface SaturationResult {
 
 export type BenchMessage = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
-const port = parentPort;
-if (port === null) throw new Error('bench-pbft-replica.ts runs only as a worker thread (see scripts/bench-pbft.ts)');
-const data = workerData as ReplicaWorkerData;
+/** The request/answer channel to the benchmark: a worker's parentPort, or a child process's IPC channel. */
+interface Channel {
+  on(listener: (m: { id: number; req: BenchRequest }) => void): void;
+  post(m: BenchMessage): void;
+}
+
+function channelAndData(): { channel: Channel; data: ReplicaWorkerData } {
+  if (parentPort !== null) {
+    const p = parentPort;
+    return { channel: { on: (l) => p.on('message', l), post: (m) => p.postMessage(m) }, data: workerData };
+  }
+  const json = process.env[REPLICA_DATA_ENV];
+  if (process.send === undefined || json === undefined) {
+    throw new Error('bench-pbft-replica.ts runs only as a worker thread or child process of scripts/bench-pbft.ts');
+  }
+  const send = process.send.bind(process);
+  return { channel: { on: (l) => process.on('message', l), post: (m) => send(m) }, data: JSON.parse(json) };
+}
+
+const { channel, data } = channelAndData();
 let node: BizraNode | null = null;
 /** Batches and requests executed here, counted only while `counting`. */
 const executed = { counting: false, batches: 0, requests: 0 };
@@ -71,6 +89,8 @@ export interface ReplicaCounters {
   executed: number;
   /** CPU seconds of this replica's own thread (its event loop; not its verify workers). */
   threadCpuSeconds: number;
+  /** CPU seconds of this replica's whole process (every thread: with worker threads, that is every replica's). */
+  processCpuSeconds: number;
   /** The replica's view: above 0, the primary was replaced (a view change under load). */
   view: number;
 }
@@ -208,6 +228,10 @@ export async function walStats(n: BizraNode): Promise<{ sum: number; count: numb
 }
 
 const threadCpuSeconds = (): number => threadCpuMicros() / 1e6;
+const processCpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 async function handle(req: BenchRequest): Promise<unknown> {
   switch (req.kind) {
@@ -222,6 +246,7 @@ async function handle(req: BenchRequest): Promise<unknown> {
         verifications: node!.consensus!.verifications,
         executed: executedTotal,
         threadCpuSeconds: threadCpuSeconds(),
+        processCpuSeconds: processCpuSeconds(),
         view: node!.consensus!.status()?.view ?? 0,
       } satisfies ReplicaCounters;
     case 'low':
@@ -238,10 +263,9 @@ async function handle(req: BenchRequest): Promise<unknown> {
   }
 }
 
-port.on('message', ({ id, req }: { id: number; req: BenchRequest }) => {
+channel.on(({ id, req }) => {
   handle(req).then(
-    (value) => port.postMessage({ id, ok: true, value } satisfies BenchMessage),
-    (err: unknown) =>
-      port.postMessage({ id, ok: false, error: (err as Error)?.stack ?? String(err) } satisfies BenchMessage),
+    (value) => channel.post({ id, ok: true, value }),
+    (err: unknown) => channel.post({ id, ok: false, error: (err as Error)?.stack ?? String(err) }),
   );
 });

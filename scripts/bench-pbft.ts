@@ -18,10 +18,13 @@
  * the primary's own execution with its WAL record fsynced. Requests are signed before
  * the clock starts (a client signs on its own machine).
  */
+
+import { type ChildProcess, fork } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Command, Option } from 'commander';
 import { encodeKvOperation } from '../consensus/pbft/kv-app.ts';
@@ -35,7 +38,7 @@ import { signRequest } from '../protocol/pbft/sign.ts';
 import type { PbftRequest } from '../protocol/pbft/types.ts';
 import { argsOrExitCode, intArg, parseQuietly } from '../testnet/args.ts';
 import { startCluster } from '../testnet/cluster.ts';
-import { saturationClient } from './bench-pbft-clients.ts';
+import { REPLICA_DATA_ENV, saturationClient } from './bench-pbft-clients.ts';
 import type {
   BenchMessage,
   BenchRequest,
@@ -55,6 +58,7 @@ interface Args {
   viewChangeTimeout: number;
   checkpointInterval: number;
   oneLoop: boolean;
+  processes: boolean;
   verifyWorkers: number;
   logLevel: LogLevel;
   json: boolean;
@@ -111,6 +115,11 @@ function program(): Command {
         .default('error'),
     )
     .option('--one-loop', 'run every validator in this one event loop (default: one worker thread each)', false)
+    .option(
+      '--processes',
+      'run every validator in its own child process, with its own V8 heap and GC threads (default: one worker thread each)',
+      false,
+    )
     .option(
       '--heap-snapshot <file>',
       'write a V8 heap snapshot of replica 1 (a backup) 5 s into each saturating load (each n overwrites it; worker threads only), for finding what the GC keeps',
@@ -207,6 +216,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
         verifications: node.consensus!.verifications,
         executed: executedTotal[i]!,
         threadCpuSeconds: 0,
+        processCpuSeconds: 0,
         view: node.consensus!.status()?.view ?? 0,
       }));
     primary.onCommitted((c) => {
@@ -311,52 +321,113 @@ function leastVerifiesPerRequest(before: readonly ReplicaCounters[], after: read
   );
 }
 
-/** A validator's worker thread and a request/answer channel to it. */
 /** Writes `thread`'s heap snapshot to `file` after `ms` (a diagnostic: the snapshot pauses that replica). */
-async function heapSnapshotLater(thread: ReplicaThread | undefined, file: string, ms: number): Promise<void> {
-  if (thread === undefined) return;
+async function heapSnapshotLater(thread: ReplicaHandle | undefined, file: string, ms: number): Promise<void> {
+  if (!(thread instanceof ReplicaThread)) return;
   await new Promise((r) => setTimeout(r, ms));
   await pipeline(await thread.worker.getHeapSnapshot(), createWriteStream(file));
   process.stderr.write(`heap snapshot of replica 1 written to ${file}\n`);
 }
 
-class ReplicaThread {
-  readonly worker: Worker;
+/** A request/answer channel to one validator, in a worker thread or a child process. */
+abstract class ReplicaHandle {
   #next = 1;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   #exited: Error | null = null;
+  protected readonly index: number;
 
-  constructor(data: ReplicaWorkerData) {
-    this.worker = new Worker(new URL('./bench-pbft-replica.ts', import.meta.url), { workerData: data });
-    this.worker.on('message', (m: BenchMessage) => {
-      const p = this.#pending.get(m.id);
-      this.#pending.delete(m.id);
-      if (m.ok) p?.resolve(m.value);
-      else p?.reject(new Error(`replica ${data.index}: ${m.error}`));
-    });
-    const fail = (err: Error) => {
-      this.#exited = err;
-      for (const p of this.#pending.values()) p.reject(err);
-      this.#pending.clear();
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`replica ${data.index}: worker exited with code ${code}`)));
+  constructor(index: number) {
+    this.index = index;
   }
+
+  protected answer(m: BenchMessage): void {
+    const p = this.#pending.get(m.id);
+    this.#pending.delete(m.id);
+    if (m.ok) p?.resolve(m.value);
+    else p?.reject(new Error(`replica ${this.index}: ${m.error}`));
+  }
+
+  protected fail(err: Error): void {
+    this.#exited ??= err;
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+  }
+
+  protected abstract post(m: { id: number; req: BenchRequest }): void;
+  abstract terminate(): Promise<void>;
 
   request<T>(req: BenchRequest): Promise<T> {
     if (this.#exited) return Promise.reject(this.#exited);
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, req });
+      this.post({ id, req });
     });
   }
 }
 
-/** n validators, one worker thread each; replica 0 (the primary of view 0) runs the clients. */
-async function runThreads(n: number, args: Args, limitPerN: number): Promise<Measured> {
+const replicaScript = new URL('./bench-pbft-replica.ts', import.meta.url);
+
+class ReplicaThread extends ReplicaHandle {
+  readonly worker: Worker;
+
+  constructor(data: ReplicaWorkerData) {
+    super(data.index);
+    this.worker = new Worker(replicaScript, { workerData: data });
+    this.worker.on('message', (m: BenchMessage) => this.answer(m));
+    this.worker.on('error', (e) => this.fail(e));
+    this.worker.on('exit', (code) => this.fail(new Error(`replica ${data.index}: worker exited with code ${code}`)));
+  }
+
+  protected post(m: { id: number; req: BenchRequest }): void {
+    this.worker.postMessage(m);
+  }
+
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * A validator in its own child process: its own V8 heap and GC threads, as on its own
+ * machine (sixteen isolates in one process share one set of GC threads). It inherits
+ * this process's V8 flags (the fixed semi-space of `npm run bench:pbft`).
+ */
+class ReplicaProcess extends ReplicaHandle {
+  readonly #child: ChildProcess;
+
+  constructor(data: ReplicaWorkerData) {
+    super(data.index);
+    this.#child = fork(fileURLToPath(replicaScript), [], {
+      env: { ...process.env, [REPLICA_DATA_ENV]: JSON.stringify(data) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.#child.on('message', (m) => this.answer(m as BenchMessage));
+    this.#child.on('error', (e) => this.fail(e));
+    this.#child.on('exit', (code, signal) =>
+      this.fail(new Error(`replica ${data.index}: process exited with ${code ?? signal}`)),
+    );
+  }
+
+  protected post(m: { id: number; req: BenchRequest }): void {
+    this.#child.send(m);
+  }
+
+  async terminate(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    const exited = new Promise((r) => this.#child.once('exit', r));
+    this.#child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/**
+ * n validators, one worker thread (or with `--processes`, one child process) each;
+ * replica 0 (the primary of view 0) runs the clients.
+ */
+async function runSeparate(n: number, args: Args, limitPerN: number): Promise<Measured> {
   const root = mkdtempSync(join(tmpdir(), 'bizra-bench-pbft-'));
-  const threads: ReplicaThread[] = [];
+  const threads: ReplicaHandle[] = [];
   try {
     const validators = [];
     for (let i = 0; i < n; i++) {
@@ -378,7 +449,7 @@ async function runThreads(n: number, args: Args, limitPerN: number): Promise<Mea
     );
     for (let i = 0; i < n; i++)
       threads.push(
-        new ReplicaThread({
+        new (args.processes ? ReplicaProcess : ReplicaThread)({
           index: i,
           dataDir: join(root, `node-${i}`),
           validatorSet,
@@ -417,6 +488,11 @@ async function runThreads(n: number, args: Args, limitPerN: number): Promise<Mea
     // Over the saturating phase (its warm-up and drain included), in cores.
     const satSeconds = (performance.now() - satStart0) / 1000;
     const threadCores = after.map((a, i) => (a.threadCpuSeconds - before[i]!.threadCpuSeconds) / satSeconds);
+    // Worker threads share one process, whose CPU the primary measured over the window;
+    // separate processes are summed, over the whole phase (warm-up and drain included).
+    const cpuCores = args.processes
+      ? after.reduce((sum, a, i) => sum + a.processCpuSeconds - before[i]!.processCpuSeconds, 0) / satSeconds
+      : sat.cpuSeconds / sat.elapsed;
     const throughput = sat.committed / sat.elapsed;
     return {
       n,
@@ -428,7 +504,7 @@ async function runThreads(n: number, args: Args, limitPerN: number): Promise<Mea
       satP50: pct(sat.latencies, 50),
       satP99: pct(sat.latencies, 99),
       committed: sat.committed,
-      cpuCores: sat.cpuSeconds / sat.elapsed,
+      cpuCores,
       walP50: sat.walMeanSeconds,
       batches: sat.batches,
       perBatch: sat.executedRequests / Math.max(1, sat.batches),
@@ -439,7 +515,7 @@ async function runThreads(n: number, args: Args, limitPerN: number): Promise<Mea
     };
   } finally {
     await Promise.allSettled(threads.map((t) => t.request({ kind: 'stop' })));
-    await Promise.allSettled(threads.map((t) => t.worker.terminate()));
+    await Promise.allSettled(threads.map((t) => t.terminate()));
     rmSync(root, { recursive: true, force: true });
   }
 }
@@ -464,6 +540,14 @@ async function main(argv: readonly string[]): Promise<number> {
   );
   if (typeof parsed === 'number') return parsed;
   const args = parsed;
+  if (args.processes && args.oneLoop) {
+    process.stderr.write('bench:pbft: --processes and --one-loop exclude each other\n');
+    return 2;
+  }
+  if (args.processes && args.heapSnapshot !== undefined) {
+    process.stderr.write('bench:pbft: --heap-snapshot takes a worker thread: leave out --processes\n');
+    return 2;
+  }
   const ns = args.n.split(',').map((x) => Number(x.trim()));
   if (ns.some((x) => !Number.isInteger(x) || x < 1 || x > 64)) {
     process.stderr.write('bench:pbft: --n takes validator counts from 1 to 64, comma-separated\n');
@@ -478,7 +562,7 @@ async function main(argv: readonly string[]): Promise<number> {
     // Rows are printed as each n finishes: a later n that fails leaves the earlier ones.
     process.stdout.write(
       [
-        `machine limit = ${cores} cores x raw verifies/s (mean of before and after each n) / n; clients at saturation: ${args.clients}; batch size ${args.batchSize}, delay ${args.batchDelay} ms; view-change timeout ${args.viewChangeTimeout} ms; checkpoint every ${args.checkpointInterval} sequence numbers; ${args.oneLoop ? 'all validators in one event loop' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
+        `machine limit = ${cores} cores x raw verifies/s (mean of before and after each n) / n; clients at saturation: ${args.clients}; batch size ${args.batchSize}, delay ${args.batchDelay} ms; view-change timeout ${args.viewChangeTimeout} ms; checkpoint every ${args.checkpointInterval} sequence numbers; ${args.oneLoop ? 'all validators in one event loop' : args.processes ? 'one process per validator' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
         '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch | verifies per request (least replica) | CPU of each replica thread (cores) | view at the end | timed out | raw verifies/s before / after |',
         '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
         '',
@@ -490,7 +574,7 @@ async function main(argv: readonly string[]): Promise<number> {
   // the mean of a measurement just before its run and one just after.
   let before = rate;
   for (const n of ns) {
-    const measured = await (args.oneLoop ? runOne : runThreads)(n, args, (cores * before) / n);
+    const measured = await (args.oneLoop ? runOne : runSeparate)(n, args, (cores * before) / n);
     const after = rawVerifyRate();
     const limit = (cores * (before + after)) / 2 / n;
     const r: Row = { ...measured, limit, ratio: measured.throughput / limit, verifyRates: [before, after] };

@@ -1,0 +1,62 @@
+/**
+ * bench:pbft's own plumbing (not its figures, which are the host's): options that exclude
+ * each other are refused before any work, and `--processes` runs a validator in a child
+ * process that answers the benchmark and is gone when it ends.
+ */
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const BENCH = fileURLToPath(new URL('../bench-pbft.ts', import.meta.url));
+
+function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BENCH, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Processes running the replica script now (Linux /proc; processes that vanish meanwhile are skipped). */
+function replicaProcesses(): number {
+  let count = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('bench-pbft-replica.ts')) count++;
+    } catch {
+      // gone between the listing and the read
+    }
+  }
+  return count;
+}
+
+describe('bench:pbft', () => {
+  it('refuses --processes with --one-loop, and with --heap-snapshot, before measuring anything', async () => {
+    const both = await bench(['--n', '1', '--processes', '--one-loop']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--processes and --one-loop exclude each other');
+    expect(both.stderr).not.toContain('Ed25519 verify');
+    const snapshot = await bench(['--n', '1', '--processes', '--heap-snapshot', 'x.heapsnapshot']);
+    expect(snapshot.code).toBe(2);
+    expect(snapshot.stderr).toContain('--heap-snapshot takes a worker thread');
+  });
+
+  it('runs a validator in its own process with --processes and reports its commits and CPU', async () => {
+    const r = await bench(['--n', '1', '--processes', '--seconds', '1', '--low', '12', '--clients', '8', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      rows: { n: number; committed: number; cpuCores: number; threadCores: number[]; verifiesPerRequest: number }[];
+    };
+    expect(report.rows).toHaveLength(1);
+    const row = report.rows[0]!;
+    expect(row.n).toBe(1);
+    expect(row.committed).toBeGreaterThan(0);
+    // The child's process CPU, summed by the parent: a process that did the work used some.
+    expect(row.cpuCores).toBeGreaterThan(0);
+    expect(row.threadCores).toHaveLength(1);
+    expect(row.verifiesPerRequest).toBeGreaterThanOrEqual(1);
+    expect(replicaProcesses()).toBe(0);
+  });
+});

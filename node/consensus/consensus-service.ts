@@ -65,6 +65,14 @@ import type { Store } from '../store/store.ts';
 import { CpuSlice } from './cpu-slice.ts';
 import { PbftTransport, type PbftTransportOptions } from './pbft-transport.ts';
 import { PbftLevelWal } from './pbft-wal.ts';
+import {
+  isDue,
+  RETRANSMIT_TICK_MS,
+  type RetransmitState,
+  restartedInNewView,
+  retransmitSchedule,
+  retransmitted,
+} from './retransmit.ts';
 import { SignaturePool } from './signature-pool.ts';
 import { faultTolerance, indexOfKey, type ValidatorSetFile, validatorSetIdentity } from './validator-set.ts';
 
@@ -118,14 +126,9 @@ interface Waiter {
   readonly startedAt: number;
   readonly resolve: (a: SubmitAnswer) => void;
   readonly timer: NodeJS.Timeout;
+  /** When it is next handed to the replica again (retransmit.ts). */
+  readonly retransmit: RetransmitState;
 }
-
-/**
- * How often requests still waiting are handed to the replica again, as a PBFT client
- * retransmits: a backup re-forwards a pending request to the current primary, so a
- * request forwarded to a primary that died is proposed by the next one.
- */
-const RETRANSMIT_MS = 1000;
 
 /**
  * The most CPU time (this thread's, in microseconds) spent handing inputs to the replica
@@ -262,7 +265,7 @@ export class ConsensusService {
     this.#updateGauges();
     await this.#transport.start();
     this.#handle(this.#replica.start(this.#now()));
-    this.#retransmitTimer = setInterval(() => this.#retransmit(RETRANSMIT_MS), RETRANSMIT_MS);
+    this.#retransmitTimer = setInterval(() => this.#retransmit(false), RETRANSMIT_TICK_MS);
     this.#retransmitTimer.unref();
     const { n, f } = faultTolerance(this.set);
     this.#m.logger.info(
@@ -341,6 +344,7 @@ export class ConsensusService {
         client,
         timestamp: request.timestamp,
         startedAt: this.#now(),
+        retransmit: retransmitSchedule(this.#now()),
         resolve,
         timer: setTimeout(() => {
           this.#removeWaiter(w);
@@ -566,7 +570,7 @@ export class ConsensusService {
       else this.#setTimer(t.timer, t.atMs);
     }
     for (const e of out.events) {
-      if (e.kind === 'new-view') queueMicrotask(() => this.#retransmit(0));
+      if (e.kind === 'new-view') queueMicrotask(() => this.#retransmit(true));
       if (e.kind === 'view-change-started') this.#m.metrics.pbftViewChanges.inc();
       else this.#m.metrics.pbftEvents.inc({ kind: e.kind });
       if (e.kind === 'view-change-started' || e.kind === 'new-view' || e.kind === 'state-transferred') {
@@ -681,15 +685,29 @@ export class ConsensusService {
   }
 
   /** Hands the requests that have waited at least `minAgeMs` to the replica again. */
-  #retransmit(minAgeMs: number): void {
+  /**
+   * Hands waiting requests to the replica again: those due (retransmit.ts), or after a
+   * NEW-VIEW all of them. They go through the input queue like any input, so a burst (a
+   * thousand clients waiting when the view changes) is handed over in slices too.
+   */
+  #retransmit(newView: boolean): void {
     const replica = this.#replica;
     if (!this.#running || replica === null || this.#failed !== null) return;
     const now = this.#now();
-    for (const byTs of [...this.#waiters.values()]) {
-      for (const list of [...byTs.values()]) {
+    for (const byTs of this.#waiters.values()) {
+      for (const list of byTs.values()) {
         const w = list[0];
-        if (w === undefined || now - w.startedAt < minAgeMs) continue;
-        this.#handle(replica.receive(w.request, now));
+        if (w === undefined) continue;
+        if (newView) restartedInNewView(w.retransmit, now);
+        else if (isDue(w.retransmit, now)) retransmitted(w.retransmit, now);
+        else continue;
+        this.#m.metrics.pbftRequestRetransmits.inc();
+        this.#enqueue(w.request, () => {
+          // Answered, or the node stopped, while it waited in the queue.
+          if (!this.#running || this.#failed !== null || this.#replica !== replica) return;
+          if (this.#waiters.get(w.client)?.get(w.timestamp) === undefined) return;
+          this.#handle(replica.receive(w.request, this.#now()));
+        });
       }
     }
   }

@@ -55,6 +55,7 @@ export class NodeMetrics {
   readonly pbftStableCheckpoint: Gauge;
   readonly pbftCommitLatency: Histogram;
   readonly pbftViewChanges: Counter;
+  readonly pbftRequestRetransmits: Counter;
   readonly pbftMessages: Counter<'type' | 'result'>;
   readonly pbftEvents: Counter<'kind'>;
   readonly pbftWalWriteSeconds: Histogram;
@@ -252,6 +253,11 @@ export class NodeMetrics {
     this.pbftViewChanges = new Counter({
       name: 'bizra_pbft_view_changes_total',
       help: 'View changes this replica started (VIEW-CHANGEs it signed).',
+      registers,
+    });
+    this.pbftRequestRetransmits = new Counter({
+      name: 'bizra_pbft_request_retransmits_total',
+      help: 'Waiting client requests handed to the replica again (a backup re-forwards them to the primary): with backoff, and all at once after a NEW-VIEW.',
       registers,
     });
     this.pbftMessages = new Counter({

@@ -92,6 +92,14 @@ describe('PBFT over libp2p', () => {
       expect(text).toMatch(/^bizra_pbft_view [1-9]/m);
       expect(text).toMatch(new RegExp(`^bizra_pbft_executed_seq ${last}$`, 'm'));
       expect(text).toMatch(/^bizra_pbft_messages_total\{type="commit",result="accepted"\} [1-9]/m);
+      // Requests waiting at backups when the primary died were handed over again (to the
+      // new primary at its NEW-VIEW, if not before).
+      let retransmits = 0;
+      for (const node of live) {
+        const m = /^bizra_pbft_request_retransmits_total (\d+)$/m.exec(await node.metrics.registry.metrics());
+        retransmits += Number(m?.[1] ?? 0);
+      }
+      expect(retransmits).toBeGreaterThan(0);
     }, 60_000);
   }
 });

@@ -1,0 +1,44 @@
+/**
+ * When the consensus service hands a request that is still waiting here to its replica
+ * again, as a PBFT client retransmits: a backup then re-forwards it to the current
+ * primary, so a forward that was lost, or sent to a primary that died, is not the end of
+ * it. The first retransmission comes RETRANSMIT_BASE_MS after the request was submitted
+ * and each later one after twice the gap before, up to RETRANSMIT_MAX_MS. A fixed period
+ * re-forwarded every request older than a second, every second: under overload, with
+ * commit latencies of several seconds (16 validators on two cores), a backup sent each
+ * pending request to the primary again and again while the primary was still working
+ * through them. A NEW-VIEW sends every waiting request to the new primary at once (it
+ * may never have seen them) and starts the backoff again.
+ */
+export const RETRANSMIT_BASE_MS = 1000;
+export const RETRANSMIT_MAX_MS = 8000;
+/** How often the service looks for requests due: due times are kept to within this. */
+export const RETRANSMIT_TICK_MS = 250;
+
+export interface RetransmitState {
+  /** When the request is next due (the service's clock, ms). */
+  dueAtMs: number;
+  /** The gap that led to dueAtMs. */
+  gapMs: number;
+}
+
+/** The schedule of a request submitted at `nowMs`. */
+export function retransmitSchedule(nowMs: number): RetransmitState {
+  return { dueAtMs: nowMs + RETRANSMIT_BASE_MS, gapMs: RETRANSMIT_BASE_MS };
+}
+
+export function isDue(s: RetransmitState, nowMs: number): boolean {
+  return nowMs >= s.dueAtMs;
+}
+
+/** Retransmitted at `nowMs` because it was due: the next gap is doubled (up to the cap). */
+export function retransmitted(s: RetransmitState, nowMs: number): void {
+  s.gapMs = Math.min(2 * s.gapMs, RETRANSMIT_MAX_MS);
+  s.dueAtMs = nowMs + s.gapMs;
+}
+
+/** Sent to a new primary at `nowMs` (a NEW-VIEW): the backoff starts again. */
+export function restartedInNewView(s: RetransmitState, nowMs: number): void {
+  s.gapMs = RETRANSMIT_BASE_MS;
+  s.dueAtMs = nowMs + RETRANSMIT_BASE_MS;
+}

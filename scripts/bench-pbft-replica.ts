@@ -38,7 +38,7 @@ export type BenchRequest =
   | { kind: 'counters' }
   | { kind: 'low'; requests: number }
   | { kind: 'sign'; clients: number; perClient: number }
-  | { kind: 'saturate'; seconds: number }
+  | { kind: 'saturate'; seconds: number; warmup: number }
   | { kind: 'stop' };
 
 export interface SaturationResult {
@@ -165,7 +165,7 @@ function sign(clients: number, perClient: number): void {
   }
 }
 
-async function saturate(seconds: number): Promise<SaturationResult> {
+async function saturate(seconds: number, warmup: number): Promise<SaturationResult> {
   const self = node!;
   const service = self.consensus!;
   const latencies: number[] = [];
@@ -192,7 +192,7 @@ async function saturate(seconds: number): Promise<SaturationResult> {
     }
   };
   const running = Promise.all(pools.map((_, c) => client(c)));
-  await new Promise((r) => setTimeout(r, 1000)); // warm-up
+  await new Promise((r) => setTimeout(r, warmup * 1000));
   measuring = true;
   executed.counting = true;
   const cpu0 = process.cpuUsage();
@@ -255,7 +255,7 @@ async function handle(req: BenchRequest): Promise<unknown> {
       sign(req.clients, req.perClient);
       return null;
     case 'saturate':
-      return saturate(req.seconds);
+      return saturate(req.seconds, req.warmup);
     case 'stop':
       await node?.stop();
       node = null;

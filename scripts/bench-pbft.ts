@@ -43,6 +43,7 @@ import { rawVerifyRate } from './machine-baseline.ts';
 interface Args {
   n: string;
   seconds: number;
+  warmup: number;
   clients: number;
   low: number;
   batchSize: number;
@@ -62,6 +63,14 @@ function program(): Command {
     .description('PBFT throughput and commit latency over libp2p on loopback, against the Ed25519 verify limit.')
     .option('--n <list>', 'validator counts, comma-separated', '4,7,16')
     .addOption(new Option('--seconds <s>', 'saturating-load duration').argParser(intArg(1, 600)).default(5))
+    .addOption(
+      new Option(
+        '--warmup <s>',
+        'seconds of saturating load before the measured window (V8 is still compiling hot code for the first ~10 s)',
+      )
+        .argParser(intArg(0, 600))
+        .default(1),
+    )
     .addOption(
       new Option('--clients <c>', 'concurrent clients at saturating load (four default batches)')
         .argParser(intArg(1, 4096))
@@ -227,7 +236,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
       if (i > 10) low.push(performance.now() - t);
     }
     // Saturating load: pre-signed requests, `clients` outstanding at once.
-    const perClient = Math.ceil((limitPerN * 1.5 * args.seconds) / args.clients) + 50;
+    const perClient = Math.ceil((limitPerN * 1.5 * (args.seconds + args.warmup)) / args.clients) + 50;
     process.stderr.write(`n=${n}: signing ${perClient * args.clients} requests\n`);
     const pools: PbftRequest[][] = [];
     for (let c = 0; c < args.clients; c++) {
@@ -261,7 +270,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
       }
     };
     const running = Promise.all(pools.map((_, c) => client(c)));
-    await new Promise((r) => setTimeout(r, 1000)); // warm-up
+    await new Promise((r) => setTimeout(r, args.warmup * 1000));
     measuring = true;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -374,14 +383,18 @@ async function runSeparate(n: number, args: Args, limitPerN: number): Promise<Me
     }
     const primary = threads[0]!;
     const low = await primary.request<number[]>({ kind: 'low', requests: args.low });
-    const perClient = Math.ceil((limitPerN * 1.5 * args.seconds) / args.clients) + 50;
+    const perClient = Math.ceil((limitPerN * 1.5 * (args.seconds + args.warmup)) / args.clients) + 50;
     process.stderr.write(`n=${n}: signing ${perClient * args.clients} requests\n`);
     await primary.request({ kind: 'sign', clients: args.clients, perClient });
     const counters = () => Promise.all(threads.map((t) => t.request<ReplicaCounters>({ kind: 'counters' })));
     const before = await counters();
     const satStart0 = performance.now();
     const snapshot = args.heapSnapshot === undefined ? null : heapSnapshotLater(threads[1], args.heapSnapshot, 5000);
-    const sat = await primary.request<SaturationResult>({ kind: 'saturate', seconds: args.seconds });
+    const sat = await primary.request<SaturationResult>({
+      kind: 'saturate',
+      seconds: args.seconds,
+      warmup: args.warmup,
+    });
     await snapshot;
     const after = await counters();
     const verifiesPerRequest = leastVerifiesPerRequest(before, after);
@@ -462,7 +475,7 @@ async function main(argv: readonly string[]): Promise<number> {
     // Rows are printed as each n finishes: a later n that fails leaves the earlier ones.
     process.stdout.write(
       [
-        `machine limit = ${cores} cores x raw verifies/s (mean of before and after each n) / n; clients at saturation: ${args.clients}; batch size ${args.batchSize}, delay ${args.batchDelay} ms; view-change timeout ${args.viewChangeTimeout} ms; checkpoint every ${args.checkpointInterval} sequence numbers; ${args.oneLoop ? 'all validators in one event loop' : args.processes ? 'one process per validator' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
+        `machine limit = ${cores} cores x raw verifies/s (mean of before and after each n) / n; clients at saturation: ${args.clients}, measured after a ${args.warmup} s warm-up; batch size ${args.batchSize}, delay ${args.batchDelay} ms; view-change timeout ${args.viewChangeTimeout} ms; checkpoint every ${args.checkpointInterval} sequence numbers; ${args.oneLoop ? 'all validators in one event loop' : args.processes ? 'one process per validator' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
         '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch | verifies per request (least replica) | CPU of each replica thread (cores) | view at the end | timed out | raw verifies/s before / after |',
         '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
         '',

@@ -44,7 +44,20 @@ describe('bench:pbft', () => {
   });
 
   it('runs a validator in its own process with --processes and reports its commits and CPU', async () => {
-    const r = await bench(['--n', '1', '--processes', '--seconds', '1', '--low', '12', '--clients', '8', '--json']);
+    const r = await bench([
+      '--n',
+      '1',
+      '--processes',
+      '--seconds',
+      '1',
+      '--warmup',
+      '0',
+      '--low',
+      '12',
+      '--clients',
+      '8',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as {
       rows: { n: number; committed: number; cpuCores: number; threadCores: number[]; verifiesPerRequest: number }[];

@@ -684,7 +684,6 @@ export class ConsensusService {
     if (out.events.length > 0) this.#updateGauges();
   }
 
-  /** Hands the requests that have waited at least `minAgeMs` to the replica again. */
   /**
    * Hands waiting requests to the replica again: those due (retransmit.ts), or after a
    * NEW-VIEW all of them. They go through the input queue like any input, so a burst (a

@@ -60,7 +60,16 @@ describe('bench:pbft', () => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as {
-      rows: { n: number; committed: number; cpuCores: number; threadCores: number[]; verifiesPerRequest: number }[];
+      rows: {
+        n: number;
+        committed: number;
+        cpuCores: number;
+        threadCores: number[];
+        verifiesPerRequest: number;
+        ratio: number;
+        ratioAtFaster: number;
+        verifyRates: [number, number];
+      }[];
     };
     expect(report.rows).toHaveLength(1);
     const row = report.rows[0]!;
@@ -70,6 +79,10 @@ describe('bench:pbft', () => {
     expect(row.cpuCores).toBeGreaterThan(0);
     expect(row.threadCores).toHaveLength(1);
     expect(row.verifiesPerRequest).toBeGreaterThanOrEqual(1);
+    // The limit at the faster of the two verify rates is at least the mean's: never a flattering ratio.
+    expect(row.verifyRates.every((v) => v > 0)).toBe(true);
+    expect(row.ratioAtFaster).toBeGreaterThan(0);
+    expect(row.ratioAtFaster).toBeLessThanOrEqual(row.ratio);
     expect(replicaProcesses()).toBe(0);
   });
 });

@@ -452,8 +452,9 @@ export class ConsensusService {
         const replica = this.#replica;
         // Not for the view this replica is active in: it refuses the proposal unchecked.
         if (!this.#running || replica === null || replica.view !== view || !replica.active) return;
-        // null: known valid already, malformed (the replica refuses it), or no cache to fill.
-        if (verifier.pendingCheck(r, r.client) !== null && !verifier.verify(r, r.client)) return;
+        // verify() answers a known-valid request from the cache and remembers a new one;
+        // with no cache there is nothing to fill (the replica checks each itself).
+        if (!verifier.remembers || !verifier.verify(r, r.client)) return;
       }
     })();
   }

@@ -121,6 +121,11 @@ export class PbftVerifier {
     this.#valid.set(id, { digest, publicKey });
   }
 
+  /** False when no valid signature is remembered (validCacheSize 0): a check run ahead would be lost. */
+  get remembers(): boolean {
+    return this.#max > 0;
+  }
+
   /** True only if `m.signature` is `publicKey`'s valid signature of `m`. Never throws. */
   verify(m: PbftSignedMessage, publicKey: Uint8Array): boolean {
     if (!(m.signature instanceof Uint8Array) || m.signature.length !== 64 || publicKey.length !== 32) return false;
@@ -130,11 +135,21 @@ export class PbftVerifier {
     } catch {
       return false;
     }
-    const id = this.#max > 0 ? latin1(m.signature) : '';
-    if (this.#max > 0 && this.#known(id, digest, publicKey)) return true;
+    if (this.#max === 0) {
+      this.verifications++;
+      return this.#ed.verify(publicKey, digest, m.signature);
+    }
+    const id = latin1(m.signature);
+    const held = this.#valid.get(id);
+    if (held !== undefined && sameBytes(held.digest, digest) && sameBytes(held.publicKey, publicKey)) return true;
     this.verifications++;
     const ok = this.#ed.verify(publicKey, digest, m.signature);
-    if (ok && this.#max > 0) this.#add(id, digest, publicKey);
+    if (ok) {
+      // One entry per signature: another triple with the same signature bytes replaces it.
+      if (held !== undefined) this.#valid.delete(id);
+      else if (this.#valid.size >= this.#max) this.#valid.delete(this.#valid.keys().next().value as string);
+      this.#valid.set(id, { digest, publicKey });
+    }
     return ok;
   }
 }

@@ -276,6 +276,14 @@ describe('PBFT codec', () => {
     expect(verifier.verify(p, keys[1]!.publicKey)).toBe(true);
     expect(verifier.verifications).toBe(before);
     expect(verifier.verify({ ...p }, keys[1]!.publicKey)).toBe(true);
+    expect(verifier.remembers).toBe(true);
+    // Without a cache every check runs Ed25519, and nothing is remembered to check ahead into.
+    const uncached = new PbftVerifier({ validCacheSize: 0 });
+    expect(uncached.remembers).toBe(false);
+    expect(uncached.verify(p, keys[1]!.publicKey)).toBe(true);
+    expect(uncached.verify(p, keys[1]!.publicKey)).toBe(true);
+    expect(uncached.verify(p, keys[2]!.publicKey)).toBe(false);
+    expect(uncached.verifications).toBe(3);
   });
 
   it('round-trips WAL records and refuses records that are not canonical', () => {

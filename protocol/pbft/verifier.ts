@@ -105,7 +105,7 @@ export class PbftVerifier {
     if (this.#max === 0) return;
     const id = latin1(m.signature);
     const digest = this.digest(m);
-    if (!this.#known(id, digest, publicKey)) this.#add(id, digest, publicKey);
+    if (!this.#known(id, digest, publicKey)) this.#add(id, digest, publicKey, this.#valid.has(id));
   }
 
   #known(id: string, digest: Uint8Array, publicKey: Uint8Array): boolean {
@@ -113,11 +113,11 @@ export class PbftVerifier {
     return c !== undefined && sameBytes(c.digest, digest) && sameBytes(c.publicKey, publicKey);
   }
 
-  #add(id: string, digest: Uint8Array, publicKey: Uint8Array): void {
+  /** Remembers a valid triple; `held`: an entry for this signature (another triple) is there. */
+  #add(id: string, digest: Uint8Array, publicKey: Uint8Array, held: boolean): void {
     // One entry per signature: another triple with the same signature bytes replaces it.
-    if (!this.#valid.delete(id) && this.#valid.size >= this.#max) {
-      this.#valid.delete(this.#valid.keys().next().value as string);
-    }
+    if (held) this.#valid.delete(id);
+    else if (this.#valid.size >= this.#max) this.#valid.delete(this.#valid.keys().next().value as string);
     this.#valid.set(id, { digest, publicKey });
   }
 
@@ -144,12 +144,7 @@ export class PbftVerifier {
     if (held !== undefined && sameBytes(held.digest, digest) && sameBytes(held.publicKey, publicKey)) return true;
     this.verifications++;
     const ok = this.#ed.verify(publicKey, digest, m.signature);
-    if (ok) {
-      // One entry per signature: another triple with the same signature bytes replaces it.
-      if (held !== undefined) this.#valid.delete(id);
-      else if (this.#valid.size >= this.#max) this.#valid.delete(this.#valid.keys().next().value as string);
-      this.#valid.set(id, { digest, publicKey });
-    }
+    if (ok) this.#add(id, digest, publicKey, held !== undefined);
     return ok;
   }
 }

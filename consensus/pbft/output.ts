@@ -58,6 +58,8 @@ export interface PbftCommitted {
 export type PbftEvent =
   | { readonly kind: 'view-change-started'; readonly view: number }
   | { readonly kind: 'new-view'; readonly view: number }
+  /** A valid NEW-VIEW names VIEW-CHANGEs of these replicas that this one lacks: it holds the NEW-VIEW and asks for them. */
+  | { readonly kind: 'new-view-incomplete'; readonly view: number; readonly missing: readonly number[] }
   | { readonly kind: 'stable-checkpoint'; readonly seq: number }
   | { readonly kind: 'state-transferred'; readonly seq: number }
   /** This replica's state at `seq` differs from what 2f+1 replicas signed: it will not adopt that checkpoint. */

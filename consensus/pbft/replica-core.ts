@@ -106,7 +106,11 @@ export class ReplicaCore {
   /** Each replica's latest VIEW-CHANGE. */
   readonly viewChanges = new Map<number, PbftViewChange>();
   myViewChange: PbftViewChange | null = null;
+  /** The NEW-VIEW of the view this replica is active in, and the VIEW-CHANGEs it names (none after recovery from the WAL). */
   newView: PbftNewView | null = null;
+  newViewChanges: readonly PbftViewChange[] = [];
+  /** A NEW-VIEW, signed by its primary, that names VIEW-CHANGEs this replica does not hold yet (it asks for them in its STATUS). */
+  pendingNewView: PbftNewView | null = null;
   /** Votes this replica signed, `${type}:${view}:${seq}`: never sign a different one. */
   readonly signed = new Map<string, PbftPrePrepare | PbftPrepare | PbftCommit>();
   /** View changes since this replica last caught up (executed with nothing left pending): the timeout is base * 2^attempts. */

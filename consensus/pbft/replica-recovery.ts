@@ -22,6 +22,7 @@ export function replayLog(core: ReplicaCore, records: readonly PbftWalRecord[]):
   let view = 0;
   let active = true;
   let newView: PbftNewView | null = null;
+  let newViewChanges: readonly PbftViewChange[] = [];
   for (const rec of records) {
     if (rec.kind === 'stable' && (stable === null || rec.transfer.proof[0]!.seq > stable.proof[0]!.seq)) {
       stable = rec.transfer;
@@ -30,6 +31,7 @@ export function replayLog(core: ReplicaCore, records: readonly PbftWalRecord[]):
       active = rec.active;
     } else if (rec.kind === 'new-view' && (newView === null || rec.message.view >= newView.view)) {
       newView = rec.message;
+      newViewChanges = rec.viewChanges;
     }
   }
   if (stable !== null) {
@@ -62,6 +64,7 @@ export function replayLog(core: ReplicaCore, records: readonly PbftWalRecord[]):
   }
   if (newView !== null && newView.view === view && active) {
     core.newView = newView;
+    core.newViewChanges = newViewChanges;
     for (const pp of newView.prePrepares) {
       if (!core.inWindow(pp.seq)) continue;
       // From the log (a certificate, an executed batch, this replica's own proposal); a

@@ -4,13 +4,18 @@
  */
 import { decodeSnapshot } from '../../protocol/pbft/codec.ts';
 import { stateDigest } from '../../protocol/pbft/sign.ts';
-import type { PbftCommitCertificate, PbftStateTransfer, PbftStatus } from '../../protocol/pbft/types.ts';
+import type {
+  PbftCommitCertificate,
+  PbftStateTransfer,
+  PbftStatus,
+  PbftViewChange,
+} from '../../protocol/pbft/types.ts';
 import { ACCEPTED, type PbftOutcome, reject } from './output.ts';
 import { sameDigest } from './quorum.ts';
 import { makeStable } from './replica-checkpoints.ts';
 import { hex, type ReplicaCore } from './replica-core.ts';
 import { executeReady } from './replica-normal-case.ts';
-import { cancelViewChangeTimer } from './replica-view-change.ts';
+import { cancelViewChangeTimer, missingViewChanges } from './replica-view-change.ts';
 import { checkCheckpointProof, checkCommitCertificate, checkReplicaSignature, type Problem } from './validate.ts';
 
 export function broadcastStatus(core: ReplicaCore): void {
@@ -21,6 +26,7 @@ export function broadcastStatus(core: ReplicaCore): void {
     lastExecuted: core.lastExec,
     stableCheckpoint: core.h,
     missingBatches: missingBatches(core),
+    missingViewChanges: missingViewChanges(core),
     replica: core.id,
   });
   core.send('all', status);
@@ -34,6 +40,16 @@ function resendDue(core: ReplicaCore, peer: number): boolean {
     return false;
   core.viewResentAt.set(peer, { view: core.view, atMs: core.now });
   return true;
+}
+
+/** The VIEW-CHANGE of replica `r` for a view at or above `view` that this replica holds, if any. */
+function viewChangeFor(core: ReplicaCore, r: number, view: number): PbftViewChange | null {
+  if (core.newView !== null && core.newView.view >= view) {
+    const vc = core.newViewChanges.find((v) => v.replica === r);
+    if (vc !== undefined) return vc;
+  }
+  const vc = core.viewChanges.get(r);
+  return vc !== undefined && vc.newView >= view ? vc : null;
 }
 
 /** Sequence numbers whose re-issued PRE-PREPARE waits here for a batch (at most a retransmission budget). */
@@ -66,6 +82,13 @@ export function onStatus(core: ReplicaCore, s: PbftStatus): PbftOutcome {
   }
   if (!core.active && core.myViewChange !== null && !(s.view === core.view && s.active) && s.view <= core.view) {
     if (resendDue(core, to)) core.send(to, core.myViewChange);
+  }
+  // VIEW-CHANGEs its held-back NEW-VIEW names: the primary (which holds them all) and each
+  // one's signer send them, not every replica (each is tens of kilobytes at n = 16).
+  for (const r of s.missingViewChanges) {
+    if (!core.isPrimary && r !== core.id) continue;
+    const vc = viewChangeFor(core, r, s.view);
+    if (vc !== null) core.send(to, vc);
   }
   const behind = s.lastExecuted < core.h;
   if (behind && core.stableSnapshot !== null) {

@@ -2,7 +2,14 @@
  * View change: a backup whose pending request does not execute in time sends a VIEW-CHANGE; the new primary's NEW-VIEW re-issues what may have committed.
  * Functions of the replica's state (replica-core.ts); PbftReplica (replica.ts) calls them.
  */
-import type { PbftNewView, PbftPrePrepare, PbftPreparedProof, PbftViewChange } from '../../protocol/pbft/types.ts';
+import { signedDigest, viewChangeRef } from '../../protocol/pbft/sign.ts';
+import type {
+  PbftNewView,
+  PbftPrePrepare,
+  PbftPreparedProof,
+  PbftViewChange,
+  PbftViewChangeRef,
+} from '../../protocol/pbft/types.ts';
 import { type NewViewPlan, planNewView } from './new-view.ts';
 import { ACCEPTED, type PbftOutcome, reject } from './output.ts';
 import { primaryOf, sameDigest } from './quorum.ts';
@@ -54,6 +61,7 @@ export function leaveView(core: ReplicaCore): void {
   core.queue = [];
   core.proposed.clear();
   core.newView = null;
+  core.newViewChanges = [];
   core.batchDue = false;
   if (core.batchDeadline !== null) {
     core.batchDeadline = null;
@@ -64,6 +72,7 @@ export function leaveView(core: ReplicaCore): void {
 export function startViewChange(core: ReplicaCore, newView: number): void {
   if (newView < core.view || (newView === core.view && !core.active)) return;
   leaveView(core);
+  if (core.pendingNewView !== null && core.pendingNewView.view < newView) core.pendingNewView = null;
   core.view = newView;
   core.active = false;
   // Certificates without their batches: 2f + 1 VIEW-CHANGEs ride in the NEW-VIEW, and
@@ -102,12 +111,20 @@ export function onViewChange(core: ReplicaCore, vc: PbftViewChange): PbftOutcome
     return reject('wrong-view', `view-change to ${vc.newView}; this replica is in view ${core.view}`);
   }
   const held = core.viewChanges.get(vc.replica);
-  if (held !== undefined && held.newView >= vc.newView) {
+  // A replica that signed two VIEW-CHANGEs for one view is faulty; the one the held-back
+  // NEW-VIEW names is still taken, or that NEW-VIEW could never be checked here.
+  if (held !== undefined && held.newView >= vc.newView && !wantedByPendingNewView(core, vc)) {
     return reject('duplicate', `replica ${vc.replica} already asked for view ${held.newView}`);
   }
   const bad = checkViewChange(vc, core.validators, core.verifier, core.opts.logWindow);
   if (bad !== null) return reject(bad.reason, bad.detail);
   core.viewChanges.set(vc.replica, vc);
+  const pending = core.pendingNewView;
+  if (pending !== null && pending.view === vc.newView) {
+    core.pendingNewView = null; // held again while incomplete; dropped if found wrong
+    onNewView(core, pending, true); // installs it once the last VIEW-CHANGE it names is here
+    if (core.active && core.view === vc.newView) return ACCEPTED;
+  }
   // f+1 replicas want a higher view: at least one correct one does, so follow (to the smallest).
   const higher = [...core.viewChanges.values()].filter((v) => v.replica !== core.id && v.newView > core.view);
   if (higher.length >= core.validators.f + 1) {
@@ -134,20 +151,44 @@ export function tryNewView(core: ReplicaCore): void {
     if (pp === null) return; // cannot happen unless the log was lost: never equivocate
     prePrepares.push(pp);
   }
+  // Named by digest: each backup holds them already (every VIEW-CHANGE is broadcast), and
+  // whole they made the NEW-VIEW hundreds of kilobytes at n = 16 (docs/pbft.md).
   const nv = core.sign<PbftNewView>({
     type: 'new-view',
     view: core.view,
-    viewChanges: vcs,
+    viewChanges: vcs.map(viewChangeRef),
     prePrepares,
     replica: core.id,
   });
-  core.persist({ kind: 'new-view', message: nv });
+  core.persist({ kind: 'new-view', message: nv, viewChanges: vcs });
   core.persist({ kind: 'view', view: core.view, active: true });
   core.send('all', nv);
-  installNewView(core, nv, plan);
+  installNewView(core, nv, vcs, plan);
 }
 
-export function onNewView(core: ReplicaCore, nv: PbftNewView): PbftOutcome {
+/** The VIEW-CHANGE `ref` names for view `view`, if this replica holds it. */
+function heldViewChange(core: ReplicaCore, ref: PbftViewChangeRef, view: number): PbftViewChange | null {
+  const vc = core.viewChanges.get(ref.replica);
+  return vc !== undefined && vc.newView === view && sameDigest(signedDigest(vc), ref.digest) ? vc : null;
+}
+
+/** True if the NEW-VIEW this replica holds back names `vc`. */
+export function wantedByPendingNewView(core: ReplicaCore, vc: PbftViewChange): boolean {
+  const nv = core.pendingNewView;
+  if (nv === null || nv.view !== vc.newView) return false;
+  const ref = nv.viewChanges.find((r) => r.replica === vc.replica);
+  return ref !== undefined && sameDigest(signedDigest(vc), ref.digest);
+}
+
+/** Replicas whose VIEW-CHANGE the held-back NEW-VIEW names and this replica lacks (for its STATUS). */
+export function missingViewChanges(core: ReplicaCore): number[] {
+  const nv = core.pendingNewView;
+  if (nv === null) return [];
+  return nv.viewChanges.filter((r) => heldViewChange(core, r, nv.view) === null).map((r) => r.replica);
+}
+
+/** `held`: the NEW-VIEW was held back, and the VIEW-CHANGE it waited for has come. */
+export function onNewView(core: ReplicaCore, nv: PbftNewView, held = false): PbftOutcome {
   if (nv.replica >= core.validators.n) return reject('unknown-replica', `replica ${nv.replica} is not a validator`);
   if (nv.view < core.view || nv.view === 0) {
     return reject('wrong-view', `new-view for view ${nv.view}; this replica is in ${core.view}`);
@@ -165,12 +206,26 @@ export function onNewView(core: ReplicaCore, nv: PbftNewView): PbftOutcome {
       `${nv.viewChanges.length} view-changes; a new-view needs ${core.validators.quorum}`,
     );
   }
-  for (const vc of nv.viewChanges) {
-    if (vc.newView !== nv.view) return reject('wrong-new-view', `it holds a view-change to ${vc.newView}`);
-    const bad = checkViewChange(vc, core.validators, core.verifier, core.opts.logWindow);
-    if (bad !== null) return reject('bad-view-change', `${bad.reason}: ${bad.detail}`);
+  const unknown = nv.viewChanges.find((r) => r.replica >= core.validators.n);
+  if (unknown !== undefined) return reject('wrong-new-view', `it names a view-change of replica ${unknown.replica}`);
+  const vcs: PbftViewChange[] = [];
+  const missing: number[] = [];
+  for (const ref of nv.viewChanges) {
+    const vc = heldViewChange(core, ref, nv.view);
+    if (vc === null) missing.push(ref.replica);
+    else vcs.push(vc);
   }
-  const plan = planNewView(nv.viewChanges);
+  if (missing.length > 0) {
+    // Held back until they arrive (onViewChange); asked for now, not at the next STATUS.
+    if (core.pendingNewView === null || core.pendingNewView.view <= nv.view) core.pendingNewView = nv;
+    if (!held && !core.replaying) {
+      core.out.events.push({ kind: 'new-view-incomplete', view: nv.view, missing });
+      broadcastStatus(core);
+    }
+    return ACCEPTED;
+  }
+  // Every one was checked when it arrived (onViewChange; the check reads no replica state).
+  const plan = planNewView(vcs);
   if (nv.prePrepares.length !== plan.entries.length) {
     return reject(
       'wrong-new-view',
@@ -187,15 +242,24 @@ export function onNewView(core: ReplicaCore, nv: PbftNewView): PbftOutcome {
   }
   if (nv.view > core.view || core.active) leaveView(core);
   core.view = nv.view;
-  core.persist({ kind: 'new-view', message: nv });
+  core.persist({ kind: 'new-view', message: nv, viewChanges: vcs });
   core.persist({ kind: 'view', view: nv.view, active: true });
-  installNewView(core, nv, plan);
+  installNewView(core, nv, vcs, plan);
+  // Held back, it missed this view's first proposals and votes: ask for them now.
+  if (held && !core.replaying) broadcastStatus(core);
   return ACCEPTED;
 }
 
-export function installNewView(core: ReplicaCore, nv: PbftNewView, plan: NewViewPlan): void {
+export function installNewView(
+  core: ReplicaCore,
+  nv: PbftNewView,
+  vcs: readonly PbftViewChange[],
+  plan: NewViewPlan,
+): void {
   core.active = true;
   core.newView = nv;
+  core.newViewChanges = vcs;
+  if (core.pendingNewView !== null && core.pendingNewView.view <= nv.view) core.pendingNewView = null;
   for (const [r, vc] of core.viewChanges) if (vc.newView <= nv.view) core.viewChanges.delete(r);
   if (core.myViewChange !== null && core.myViewChange.newView <= nv.view) core.myViewChange = null;
   if (!core.replaying) core.out.events.push({ kind: 'new-view', view: nv.view });

@@ -4,7 +4,7 @@
  * the cases cover the whole list of reasons.
  */
 import { describe, expect, it } from 'vitest';
-import { signPbft, stateDigest } from '../../protocol/pbft/sign.ts';
+import { signPbft, stateDigest, viewChangeRef } from '../../protocol/pbft/sign.ts';
 import type {
   PbftCommitCertificate,
   PbftMessage,
@@ -208,25 +208,31 @@ describe('PBFT message validation', () => {
     const batch = [c.request('a')];
     const cert = certificate(c, 2, batch);
     const vcs = [viewChange(c, 1, 1), viewChange(c, 2, 1, { prepared: [cert] }), viewChange(c, 3, 1)];
+    // Replica 0 holds them (a NEW-VIEW names them by digest); the first two make it join view 1.
+    for (const vc of vcs) expect(c.replica(0).receive(vc, c.now).outcome.ok).toBe(true);
+    expect(c.replica(0).view).toBe(1);
+    const refs = vcs.map(viewChangeRef);
     const nv = (signer: number, extra: Partial<PbftNewView>): PbftNewView =>
       signPbft<PbftNewView>(
-        { type: 'new-view', view: 1, viewChanges: vcs, prePrepares: [], replica: signer, ...extra },
+        { type: 'new-view', view: 1, viewChanges: refs, prePrepares: [], replica: signer, ...extra },
         c.signers[signer]!,
       );
     const nullAt1 = c.prePrepare(1, 1, 1, []);
     const right = [nullAt1, c.prePrepare(1, 1, 2, batch)];
-    expectRejected(c, 2, nv(3, { prePrepares: right }), 'not-primary');
-    expectRejected(c, 2, nv(1, { prePrepares: right, viewChanges: vcs.slice(0, 2) }), 'wrong-new-view');
+    expectRejected(c, 0, nv(3, { prePrepares: right }), 'not-primary');
+    expectRejected(c, 0, nv(1, { prePrepares: right, viewChanges: refs.slice(0, 2) }), 'wrong-new-view');
+    const stranger = { replica: 7, digest: refs[2]!.digest };
+    expectRejected(c, 0, nv(1, { prePrepares: right, viewChanges: [refs[0]!, refs[1]!, stranger] }), 'wrong-new-view');
     // Dropping the prepared request, or replacing it by a null request, is caught.
-    expectRejected(c, 2, nv(1, { prePrepares: [nullAt1] }), 'wrong-new-view');
-    expectRejected(c, 2, nv(1, { prePrepares: [nullAt1, c.prePrepare(1, 1, 2, [])] }), 'wrong-new-view');
-    const badVc = { ...vcs[2]!, signature: vcs[1]!.signature };
-    expectRejected(c, 2, nv(1, { prePrepares: right, viewChanges: [vcs[0]!, vcs[1]!, badVc] }), 'bad-view-change');
-    expectRejected(c, 2, { ...nv(1, { prePrepares: right }), view: 6 }, 'not-primary');
+    expectRejected(c, 0, nv(1, { prePrepares: [nullAt1] }), 'wrong-new-view');
+    expectRejected(c, 0, nv(1, { prePrepares: [nullAt1, c.prePrepare(1, 1, 2, [])] }), 'wrong-new-view');
+    expectRejected(c, 0, { ...nv(1, { prePrepares: right }), view: 6 }, 'not-primary');
+    expectRejected(c, 0, { ...nv(1, { prePrepares: right }), signature: vcs[0]!.signature }, 'bad-signature');
     const good = nv(1, { prePrepares: right });
-    expect(c.replica(2).receive(good, c.now).outcome.ok).toBe(true);
-    expect(c.replica(2).view).toBe(1);
-    expectRejected(c, 2, good, 'duplicate');
+    expect(c.replica(0).receive(good, c.now).outcome.ok).toBe(true);
+    expect(c.replica(0).view).toBe(1);
+    expect(c.replica(0).active).toBe(true);
+    expectRejected(c, 0, good, 'duplicate');
   });
 
   it('covers every reject reason', () => {

@@ -1,6 +1,7 @@
 /** View change, state transfer, and recovery from the write-ahead log. */
 import { describe, expect, it } from 'vitest';
 import { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
+import { encodePbftMessage } from '../../protocol/pbft/codec.ts';
 import { signPbft } from '../../protocol/pbft/sign.ts';
 import type { PbftNewView, PbftStatus } from '../../protocol/pbft/types.ts';
 import { PbftVerifier } from '../../protocol/pbft/verifier.ts';
@@ -19,6 +20,7 @@ function statusOf(c: Cluster, i: number): PbftStatus {
       lastExecuted: s.lastExecuted,
       stableCheckpoint: s.stableCheckpoint,
       missingBatches: [],
+      missingViewChanges: [],
       replica: i,
     },
     c.signers[i]!,
@@ -154,6 +156,62 @@ describe('PBFT view change', () => {
     c.run();
     expect(c.replica(3).view).toBe(1);
     expect(c.apps[3]!.get('one')).toBe('v');
+  });
+
+  it('holds a NEW-VIEW naming VIEW-CHANGEs it lacks, asks for them in its STATUS, and installs it once they come', () => {
+    const c = new Cluster();
+    c.startAll();
+    c.crash(0);
+    const r = c.request('a');
+    for (const i of [1, 2, 3]) c.apply(i, c.replica(i).receive(r, c.now));
+    // Replica 3 loses the VIEW-CHANGEs of 1 and 2 sent before the NEW-VIEW reaches it.
+    let newViewAt3 = false;
+    const asked: number[][] = [];
+    const resent = new Set<string>(); // sender:signer
+    c.filter = (e) => {
+      if (e.to === 3 && e.message.type === 'new-view') newViewAt3 = true;
+      if (e.from === 3 && e.message.type === 'status' && e.message.missingViewChanges.length > 0 && e.to === 1) {
+        asked.push([...e.message.missingViewChanges]);
+      }
+      if (e.to === 3 && e.message.type === 'view-change') {
+        if (!newViewAt3) return false;
+        resent.add(`${e.from}:${e.message.replica}`);
+      }
+      return true;
+    };
+    c.advance(TEST_OPTIONS.viewChangeTimeoutMs!);
+    c.run();
+    expect(newViewAt3).toBe(true);
+    // It asked at once (not at its next STATUS tick) for exactly the two it lacked ...
+    expect(asked[0]).toEqual([1, 2]);
+    // ... and only the primary (both) and each signer (its own) sent them: replica 2 held
+    // replica 1's too, and did not send it.
+    expect([...resent].sort()).toEqual(['1:1', '1:2', '2:2']);
+    expect(c.replica(3).view).toBe(1);
+    expect(c.replica(3).active).toBe(true);
+    // The proposal of view 1 came while it waited, and was refused; its next STATUS gets it back.
+    c.advance(TEST_OPTIONS.statusIntervalMs!);
+    c.run();
+    expect(c.apps[3]!.get('a')).toBe('v');
+  });
+
+  it('names the VIEW-CHANGEs by digest: the NEW-VIEW stays small however large they are', () => {
+    const c = preparedButNotAt3();
+    let newView: PbftNewView | null = null;
+    let largest = 0;
+    c.filter = (e) => {
+      if (e.message.type === 'new-view') newView = e.message;
+      if (e.message.type === 'view-change') largest = Math.max(largest, encodePbftMessage(e.message).length);
+      return true;
+    };
+    c.advance(TEST_OPTIONS.viewChangeTimeoutMs!);
+    c.run();
+    expect(newView).not.toBeNull();
+    const nv = newView as unknown as PbftNewView;
+    expect(nv.viewChanges.map((r) => r.digest.length)).toEqual([32, 32, 32]);
+    // A ref is 36 bytes or so; a VIEW-CHANGE with a prepared certificate is far more.
+    expect(largest).toBeGreaterThan(300);
+    expect(encodePbftMessage(nv).length).toBeLessThan(nv.viewChanges.length * 40 + nv.prePrepares.length * 150 + 100);
   });
 
   it('re-sends its NEW-VIEW to a lagging peer at most once per base timeout, however often the peer reports', () => {

@@ -574,9 +574,19 @@ export class ConsensusService {
       if (e.kind === 'new-view') queueMicrotask(() => this.#retransmit(true));
       if (e.kind === 'view-change-started') this.#m.metrics.pbftViewChanges.inc();
       else this.#m.metrics.pbftEvents.inc({ kind: e.kind });
-      if (e.kind === 'view-change-started' || e.kind === 'new-view' || e.kind === 'state-transferred') {
+      if (
+        e.kind === 'view-change-started' ||
+        e.kind === 'new-view' ||
+        e.kind === 'new-view-incomplete' ||
+        e.kind === 'state-transferred'
+      ) {
         this.#m.logger.info(
-          { event: e.kind, view: 'view' in e ? e.view : undefined, seq: 'seq' in e ? e.seq : undefined },
+          {
+            event: e.kind,
+            view: 'view' in e ? e.view : undefined,
+            seq: 'seq' in e ? e.seq : undefined,
+            missing: 'missing' in e ? e.missing : undefined,
+          },
           'pbft',
         );
       } else if (e.kind === 'checkpoint-mismatch' || e.kind === 'refused-conflicting-vote') {

@@ -268,7 +268,7 @@ export class NodeMetrics {
     });
     this.pbftEvents = new Counter({
       name: 'bizra_pbft_events_total',
-      help: 'Replica events by kind: new-view, stable-checkpoint, state-transferred, checkpoint-mismatch, refused-conflicting-vote.',
+      help: 'Replica events by kind: new-view, new-view-incomplete, stable-checkpoint, state-transferred, checkpoint-mismatch, refused-conflicting-vote.',
       labelNames: ['kind'],
       registers,
     });

@@ -34,7 +34,7 @@ export const DOMAINS = {
    */
   PBFT_VIEW_CHANGE: 'bizra/pbft/viewchange/v2',
   /** PbftNewViewBody. */
-  PBFT_NEW_VIEW: 'bizra/pbft/newview/v1',
+  PBFT_NEW_VIEW: 'bizra/pbft/newview/v2',
   /**
    * PbftReplyRootBody: a replica's one signature on the replies of an executed batch
    * (v1 signed each PbftReplyBody alone; retired, nothing released used it).
@@ -63,7 +63,8 @@ export const DOMAIN_DESCRIPTIONS: Readonly<Record<DomainTag, string>> = Object.f
   'bizra/pbft/state/v1': 'PBFT state digest: the canonical `PbftStateSnapshot` bytes (named by CHECKPOINT)',
   'bizra/pbft/viewchange/v2':
     'PBFT VIEW-CHANGE: the canonical `PbftViewChangeBody` bytes, prepared certificates without their batches (signature)',
-  'bizra/pbft/newview/v1': 'PBFT NEW-VIEW: the canonical `PbftNewViewBody` bytes (signature)',
+  'bizra/pbft/newview/v2':
+    'PBFT NEW-VIEW: the canonical `PbftNewViewBody` bytes, its VIEW-CHANGEs named by digest (signature)',
   'bizra/pbft/reply/v2':
     "PBFT REPLY: the canonical `PbftReplyRootBody` bytes (one signature over the root of an executed batch's reply tree)",
   'bizra/pbft/reply-leaf/v1': "PBFT reply tree leaf: the canonical `PbftReplyLeaf` bytes (one client's result)",

@@ -45,6 +45,7 @@ import type {
   PbftStateTransfer,
   PbftStatus,
   PbftViewChange,
+  PbftViewChangeRef,
   PbftVoteFields,
 } from './types.ts';
 import { readViewChangeFrame } from './view-change-reader.ts';
@@ -65,7 +66,7 @@ export const DEFAULT_MAX_PBFT_MESSAGE_BYTES = 64 * 1024 * 1024;
 export type Obj = Record<string, unknown>;
 
 /** A protobufjs input object without proto3 defaults (0, false, empty bytes). */
-function fields(entries: Record<string, unknown>): Obj {
+export function fields(entries: Record<string, unknown>): Obj {
   const out: Obj = {};
   for (const [k, v] of Object.entries(entries)) {
     if (v === undefined || v === 0 || v === false) continue;
@@ -110,11 +111,12 @@ const viewChangeBodyObj = (v: PbftViewChange): Obj =>
     prepared: v.prepared.map(preparedProofObj),
     replica: v.replica,
   });
-const viewChangeObj = (v: PbftViewChange): Obj => ({ body: viewChangeBodyObj(v), signature: v.signature });
+export const viewChangeObj = (v: PbftViewChange): Obj => ({ body: viewChangeBodyObj(v), signature: v.signature });
+const viewChangeRefObj = (r: PbftViewChangeRef): Obj => fields({ replica: r.replica, digest: r.digest });
 const newViewBodyObj = (n: PbftNewView): Obj =>
   fields({
     view: n.view,
-    viewChanges: n.viewChanges.map(viewChangeObj),
+    viewChanges: n.viewChanges.map(viewChangeRefObj),
     prePrepares: n.prePrepares.map(voteObj),
     replica: n.replica,
   });
@@ -142,6 +144,7 @@ const statusBodyObj = (s: PbftStatus): Obj =>
     stableCheckpoint: s.stableCheckpoint,
     replica: s.replica,
     missingBatches: s.missingBatches as number[],
+    missingViewChanges: s.missingViewChanges as number[],
   });
 export const commitCertObj = (c: PbftCommitCertificate): Obj => ({
   batch: batchObj(c.batch),
@@ -333,7 +336,7 @@ export function certFrom(o: Obj): PbftPreparedCertificate {
   return { ...preparedProofFrom(o), batch: batchFrom(sub(o, 'batch', 'certificate')) };
 }
 
-function viewChangeFrom(o: Obj): PbftViewChange {
+export function viewChangeFrom(o: Obj): PbftViewChange {
   const b = sub(o, 'body', 'view-change');
   return {
     type: 'view-change',
@@ -351,7 +354,9 @@ export function newViewFrom(o: Obj): PbftNewView {
   return {
     type: 'new-view',
     view: int(b, 'view', 'new-view'),
-    viewChanges: list(b, 'viewChanges').map(viewChangeFrom),
+    viewChanges: list(b, 'viewChanges').map(
+      (r): PbftViewChangeRef => ({ replica: int(r, 'replica', 'view-change ref'), digest: bytesField(r, 'digest') }),
+    ),
     prePrepares: list(b, 'prePrepares').map((p) => voteFrom(p, 'pre-prepare') as PbftPrePrepare),
     replica: int(b, 'replica', 'new-view'),
     signature: bytesField(o, 'signature'),
@@ -412,6 +417,7 @@ export function pbftMessageFromObject(o: Obj): PbftMessage {
       lastExecuted: int(b, 'lastExecuted', 'status'),
       stableCheckpoint: int(b, 'stableCheckpoint', 'status'),
       missingBatches: ints(b, 'missingBatches', 'status'),
+      missingViewChanges: ints(b, 'missingViewChanges', 'status'),
       replica: int(b, 'replica', 'status'),
       signature: bytesField(s, 'signature'),
     };

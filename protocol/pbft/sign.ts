@@ -29,6 +29,8 @@ import type {
   PbftReplyRoot,
   PbftRequest,
   PbftSignedMessage,
+  PbftViewChange,
+  PbftViewChangeRef,
 } from './types.ts';
 
 /** The domain tag each signed kind is signed under. */
@@ -70,6 +72,11 @@ export function signedBodyBytes(m: PbftSignedMessage): Uint8Array {
 /** What the signature of `m` covers: BLAKE3(tag || 0x00 || body). */
 export function signedDigest(m: PbftSignedMessage): Uint8Array {
   return domainDigest(PBFT_SIGNATURE_DOMAINS[m.type], signedBodyBytes(m));
+}
+
+/** How a NEW-VIEW names `vc`: its signer and the digest its signature covers. */
+export function viewChangeRef(vc: PbftViewChange): PbftViewChangeRef {
+  return { replica: vc.replica, digest: signedDigest(vc) };
 }
 
 /** The digest votes name for a batch (an empty batch is the null request). */

@@ -118,7 +118,7 @@ export function pbftStructureProblem(m: PbftMessage): string | null {
     case 'new-view':
       return (
         len('new-view signature', m.signature, SIGNATURE) ??
-        allOf(m.viewChanges, (v) => pbftStructureProblem(v)) ??
+        allOf(m.viewChanges, (r) => len('new-view view-change digest', r.digest, DIGEST)) ??
         increasing('new-view view-changes (by replica)', m.viewChanges, byReplica) ??
         allOf(m.prePrepares, (p) => voteProblem('pre-prepare', p)) ??
         increasing('new-view pre-prepares (by sequence)', m.prePrepares, (p) => p.seq)
@@ -136,7 +136,8 @@ export function pbftStructureProblem(m: PbftMessage): string | null {
           ? `status lists ${m.missingBatches.length} missing batches; at most ${MAX_STATUS_MISSING_BATCHES}`
           : null) ??
         (m.missingBatches.some((s) => s < 1) ? 'status missing batch sequence numbers must be at least 1' : null) ??
-        increasing('status missing batches', m.missingBatches, (s) => s)
+        increasing('status missing batches', m.missingBatches, (s) => s) ??
+        increasing('status missing view-changes', m.missingViewChanges, (r) => r)
       );
     case 'commit-certificate':
       return (

@@ -73,10 +73,17 @@ export interface PbftViewChange {
   readonly signature: Uint8Array;
 }
 
+/** A VIEW-CHANGE named by its signer and the digest its signature covers (signedDigest). */
+export interface PbftViewChangeRef {
+  readonly replica: number;
+  readonly digest: Uint8Array;
+}
+
+/** Names its 2f+1 VIEW-CHANGEs by digest: every replica holds them already (proto/bizra.proto). */
 export interface PbftNewView {
   readonly type: 'new-view';
   readonly view: number;
-  readonly viewChanges: readonly PbftViewChange[];
+  readonly viewChanges: readonly PbftViewChangeRef[];
   readonly prePrepares: readonly PbftPrePrepare[];
   readonly replica: number;
   readonly signature: Uint8Array;
@@ -132,6 +139,8 @@ export interface PbftStatus {
   readonly stableCheckpoint: number;
   /** Sequence numbers (increasing) whose PRE-PREPARE of this view it holds without the batch. */
   readonly missingBatches: readonly number[];
+  /** Replicas (increasing) whose VIEW-CHANGE the NEW-VIEW of `view` it holds names, and it lacks. */
+  readonly missingViewChanges: readonly number[];
   readonly replica: number;
   readonly signature: Uint8Array;
 }

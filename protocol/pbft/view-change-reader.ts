@@ -8,8 +8,8 @@
  *
  * Why: under overload at n = 16 a replica spent about a quarter of its time on view
  * changes decoding these through protobufjs, re-encoding them to prove them canonical and
- * encoding their bodies again for the digests; a NEW-VIEW holds 2f + 1 VIEW-CHANGEs, each
- * with a prepared certificate (2f + 1 signed votes) per sequence number.
+ * encoding their bodies again for the digests; a VIEW-CHANGE holds a prepared certificate
+ * (2f + 1 signed votes) per sequence number (a NEW-VIEW names 2f + 1 of them by digest).
  * protocol/test/pbft-view-change-reader.test.ts checks it against protobufjs over
  * thousands of damaged frames.
  */
@@ -23,6 +23,7 @@ import type {
   PbftPrepare,
   PbftPreparedProof,
   PbftViewChange,
+  PbftViewChangeRef,
 } from './types.ts';
 
 /** An embedded message field `tag` (always written): its end, with c.at at its start; -1 if absent or malformed. */
@@ -105,13 +106,19 @@ function viewChange(b: Uint8Array, c: Cursor, end: number): PbftViewChange | nul
   return vc;
 }
 
+function viewChangeRef(b: Uint8Array, c: Cursor, end: number): PbftViewChangeRef | null {
+  const replica = optionalUint(b, c, end, 0x08);
+  const digest = replica < 0 ? null : optionalBytes(b, c, end, 0x12);
+  return digest === null ? null : { replica, digest };
+}
+
 function newView(b: Uint8Array, c: Cursor, end: number): PbftNewView | null {
   const bodyEnd = embedded(b, c, end, 0x0a);
   if (bodyEnd < 0) return null;
   const bodyStart = c.at;
   const view = optionalUint(b, c, bodyEnd, 0x08);
   if (view < 0) return null;
-  const viewChanges = repeated(b, c, bodyEnd, 0x12, (cc, e) => viewChange(b, cc, e));
+  const viewChanges = repeated(b, c, bodyEnd, 0x12, (cc, e) => viewChangeRef(b, cc, e));
   if (viewChanges === null) return null;
   const prePrepares = repeated(b, c, bodyEnd, 0x1a, (cc, e): PbftPrePrepare | null => vote(b, cc, e, 'pre-prepare'));
   if (prePrepares === null) return null;

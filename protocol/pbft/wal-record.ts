@@ -8,8 +8,10 @@ import {
   certObj,
   commitCertObj,
   encodePbftMessage,
+  fields,
   finish,
   int,
+  list,
   newViewFrom,
   newViewObj,
   type Obj,
@@ -19,7 +21,10 @@ import {
   sameBytes,
   stateTransferFrom,
   stateTransferObj,
+  sub,
   TO_OBJECT,
+  viewChangeFrom,
+  viewChangeObj,
 } from './codec.ts';
 import { commitCertificateBytes, preparedCertificateBytes, wrapAsField } from './normal-case-bytes.ts';
 import { loadPbftTypes } from './schema.ts';
@@ -51,8 +56,11 @@ export type PbftWalRecord =
   | { readonly kind: 'executed'; readonly cert: PbftCommitCertificate }
   /** A stable checkpoint: its proof and snapshot. Records at or below its sequence are obsolete. */
   | { readonly kind: 'stable'; readonly transfer: PbftStateTransfer }
-  /** The NEW-VIEW this replica sent or accepted (it re-sends it to replicas left behind). */
-  | { readonly kind: 'new-view'; readonly message: PbftNewView };
+  /**
+   * The NEW-VIEW this replica sent or accepted, and the VIEW-CHANGEs it names (it re-sends
+   * both to replicas left behind).
+   */
+  | { readonly kind: 'new-view'; readonly message: PbftNewView; readonly viewChanges: readonly PbftViewChange[] };
 
 /**
  * Finds a batch that an earlier record of the log holds at `seq` with `digest`, for a
@@ -104,7 +112,9 @@ function recordObject(r: PbftWalRecord, batchLogged: boolean): Obj {
     case 'stable':
       return { stable: stateTransferObj(r.transfer) };
     case 'new-view':
-      return { newView: newViewObj(r.message) };
+      return {
+        newView: { newView: newViewObj(r.message), ...fields({ viewChanges: r.viewChanges.map(viewChangeObj) }) },
+      };
   }
 }
 
@@ -193,7 +203,16 @@ export function decodeWalRecord(bytes: Uint8Array, logged?: LoggedBatches): Pbft
   } else if (o['stable']) {
     record = { kind: 'stable', transfer: stateTransferFrom(o['stable'] as Obj) };
   } else if (o['newView']) {
-    record = { kind: 'new-view', message: newViewFrom(o['newView'] as Obj) };
+    const nv = o['newView'] as Obj;
+    record = {
+      kind: 'new-view',
+      message: newViewFrom(sub(nv, 'newView', 'WAL new-view record')),
+      viewChanges: list(nv, 'viewChanges').map(viewChangeFrom),
+    };
+    for (const m of [record.message, ...record.viewChanges]) {
+      const problem = pbftStructureProblem(m);
+      if (problem !== null) throw new PbftWireError(problem);
+    }
   } else {
     throw new PbftWireError('empty WAL record');
   }

@@ -17,7 +17,7 @@ import {
   sameBytes,
 } from '../pbft/codec.ts';
 import { loadPbftTypes } from '../pbft/schema.ts';
-import { batchDigest, signedDigest, signPbft, signReplies, signRequest } from '../pbft/sign.ts';
+import { batchDigest, signedDigest, signPbft, signReplies, signRequest, viewChangeRef } from '../pbft/sign.ts';
 import { MAX_STATUS_MISSING_BATCHES } from '../pbft/structure.ts';
 import type {
   PbftCheckpoint,
@@ -74,7 +74,7 @@ const newView = signPbft<PbftNewView>(
   {
     type: 'new-view',
     view: 1,
-    viewChanges: [viewChange],
+    viewChanges: [viewChangeRef(viewChange)],
     prePrepares: [signPbft<PbftPrePrepare>({ type: 'pre-prepare', view: 1, seq: 129, digest, replica: 1 }, keys[1]!)],
     replica: 1,
   },
@@ -119,6 +119,7 @@ const samples: PbftMessage[] = [
       lastExecuted: 1000,
       stableCheckpoint: 896,
       missingBatches: [],
+      missingViewChanges: [],
       replica: 2,
     },
     keys[2]!,
@@ -131,6 +132,7 @@ const samples: PbftMessage[] = [
       lastExecuted: 1000,
       stableCheckpoint: 896,
       missingBatches: [1001, 1003],
+      missingViewChanges: [0, 3],
       replica: 2,
     },
     keys[2]!,
@@ -145,7 +147,16 @@ const sampleOf = (type: PbftMessage['type']): PbftMessage => samples.find((m) =>
 /** A STATUS listing `missingBatches` as given (the rules are the decoder's to apply). */
 const status = (missingBatches: number[]): PbftStatus =>
   signPbft<PbftStatus>(
-    { type: 'status', view: 4, active: true, lastExecuted: 0, stableCheckpoint: 0, missingBatches, replica: 2 },
+    {
+      type: 'status',
+      view: 4,
+      active: true,
+      lastExecuted: 0,
+      stableCheckpoint: 0,
+      missingBatches,
+      missingViewChanges: [],
+      replica: 2,
+    },
     keys[2]!,
   );
 
@@ -296,7 +307,8 @@ describe('PBFT codec', () => {
       { kind: 'prepared', cert },
       { kind: 'executed', cert: sampleOf('commit-certificate') as never },
       { kind: 'stable', transfer: sampleOf('state-transfer') as never },
-      { kind: 'new-view', message: newView },
+      { kind: 'new-view', message: newView, viewChanges: [viewChange] },
+      { kind: 'new-view', message: newView, viewChanges: [] },
     ];
     for (const r of records) expect(decodeWalRecord(encodeWalRecord(r))).toEqual(r);
     expect(() => decodeWalRecord(new Uint8Array())).toThrow(/empty WAL record/);

@@ -403,7 +403,10 @@ export class ConsensusService {
    * loop for a proposal's batch); at once when nothing waits and the slice has time left.
    */
   #enqueue(m: PbftMessage, run: () => void): void {
-    const urgent = m.type === 'view-change' || m.type === 'new-view';
+    // A STATUS asking for VIEW-CHANGEs comes from a replica holding a NEW-VIEW back: it
+    // waits on the answer as it would on the NEW-VIEW itself.
+    const urgent =
+      m.type === 'view-change' || m.type === 'new-view' || (m.type === 'status' && m.missingViewChanges.length > 0);
     const ready = urgent ? null : this.#pool === null ? this.#checkBatchInSlices(m) : this.#checkInPool(m, this.#pool);
     const idle = this.#inbox.length === 0 && this.#urgent.length === 0;
     if (ready === null && (urgent || idle) && !this.#sliceSpent()) {

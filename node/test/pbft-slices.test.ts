@@ -2,8 +2,8 @@
  * The consensus service hands a burst of inputs to the replica in time slices, letting
  * I/O through between them: the batch timer that fires in between must not cut the
  * burst into small batches (it is held until the queued inputs are in), and every
- * request of the burst must execute exactly once. VIEW-CHANGEs and NEW-VIEWs do not wait
- * behind the queue.
+ * request of the burst must execute exactly once. VIEW-CHANGEs, NEW-VIEWs and STATUSes
+ * asking for VIEW-CHANGEs do not wait behind the queue.
  */
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -11,7 +11,7 @@ import { encodeKvOperation } from '../../consensus/pbft/kv-app.ts';
 import { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
 import { encodePbftMessage } from '../../protocol/pbft/codec.ts';
 import { signPbft, signRequest } from '../../protocol/pbft/sign.ts';
-import type { PbftViewChange } from '../../protocol/pbft/types.ts';
+import type { PbftStatus, PbftViewChange } from '../../protocol/pbft/types.ts';
 import { generateIdentity, type NodeIdentity } from '../identity.ts';
 import { BizraNode } from '../node.ts';
 import { silentLogger, testConfig, useTempDirs } from './helpers.ts';
@@ -108,6 +108,52 @@ describe('PBFT input order', () => {
       // After a slice or two, not after the 200 requests' signature checks.
       expect(atViewOne).toBeLessThan(100);
       await vi.waitFor(async () => expect(await handedOver()).toBe(200), { timeout: 10_000 });
+    } finally {
+      await node.stop();
+    }
+  });
+  it('a STATUS asking for VIEW-CHANGEs overtakes a queued burst; a plain STATUS waits its turn', async () => {
+    const identity = await generateIdentity();
+    const others = [0, 2, 3].map((i) => Ed25519Signer.fromSeed(new Uint8Array(32).fill(50 + i)));
+    const keys = [others[0]!.publicKey, identity.publicKey, others[1]!.publicKey, others[2]!.publicKey];
+    const node = await validator(tempDir(), identity, keys);
+    try {
+      await node.start();
+      const consensus = node.consensus!;
+      const requests = Array.from({ length: 200 }, (_, i) =>
+        signRequest(clientSigner(i), 1, encodeKvOperation({ op: 'put', key: `k${i}`, value: 'v' })),
+      );
+      for (const r of requests) void consensus.submit(r, 60_000);
+      const status = (replica: number, signer: Ed25519Signer, missingViewChanges: number[]): Uint8Array =>
+        encodePbftMessage(
+          signPbft<PbftStatus>(
+            {
+              type: 'status',
+              view: 1,
+              active: false,
+              lastExecuted: 0,
+              stableCheckpoint: 0,
+              missingBatches: [],
+              missingViewChanges,
+              replica,
+            },
+            signer,
+          ),
+        );
+      consensus.receiveFrame(3, status(3, others[2]!, []));
+      consensus.receiveFrame(2, status(2, others[1]!, [0, 3]));
+      const counted = async (type: string): Promise<number> =>
+        (await node.metrics.pbftMessages.get()).values
+          .filter((v) => v.labels.type === type)
+          .reduce((sum, v) => sum + v.value, 0);
+      let atFirstStatus = -1;
+      while (atFirstStatus < 0) {
+        await new Promise((r) => setImmediate(r));
+        if ((await counted('status')) > 0) atFirstStatus = await counted('request');
+      }
+      expect(atFirstStatus).toBeLessThan(100);
+      await vi.waitFor(async () => expect(await counted('status')).toBe(2), { timeout: 10_000 });
+      expect(await counted('request')).toBe(200);
     } finally {
       await node.stop();
     }

@@ -51,7 +51,7 @@
 
 import type { PbftApp } from '../../consensus/pbft/app.ts';
 import { KvApp } from '../../consensus/pbft/kv-app.ts';
-import type { PbftOptions } from '../../consensus/pbft/options.ts';
+import { defaultPbftOptions, type PbftOptions } from '../../consensus/pbft/options.ts';
 import type { PbftCommitted, PbftOutput, PbftTimer } from '../../consensus/pbft/output.ts';
 import { PbftReplica, type PbftReplicaStatus } from '../../consensus/pbft/replica.ts';
 import type { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
@@ -178,7 +178,7 @@ export class ConsensusService {
   #retransmitTimer: NodeJS.Timeout | undefined;
   #pool: SignaturePool | null = null;
   /** Inputs waiting for their turn (a slice) or their signature checks, in arrival order. */
-  #inbox: { ready: Promise<unknown> | null; run: () => void }[] = [];
+  #inbox: { ready: Promise<unknown> | null; run: () => void; atMs: number }[] = [];
   /** VIEW-CHANGEs and NEW-VIEWs waiting: handed over before anything in #inbox. */
   #urgent: (() => void)[] = [];
   /** Wakes a pump that waits for the checks of the inbox's head when an urgent input arrives. */
@@ -186,6 +186,8 @@ export class ConsensusService {
   #pumping = false;
   /** A batch timer that fired while inputs were queued: it fires once they are handed over. */
   #heldBatchTimer: number | null = null;
+  /** A STATUS timer that fired while the inbox was backlogged (see #backlogged). */
+  #heldStatusTimer: number | null = null;
   /** This thread's CPU time when the current slice of input handling began (null: none is running). */
   readonly #slice = new CpuSlice(SLICE_CPU_MICROS);
   #sliceRunning = false;
@@ -417,7 +419,7 @@ export class ConsensusService {
       this.#urgent.push(run);
       this.#wakePump?.();
     } else {
-      this.#inbox.push({ ready, run });
+      this.#inbox.push({ ready, run, atMs: this.#now() });
     }
     if (!this.#pumping) void this.#pump();
   }
@@ -526,10 +528,12 @@ export class ConsensusService {
         if (this.#inbox[0] !== head) continue;
         this.#inbox.shift();
         head.run();
+        if (this.#heldStatusTimer !== null && !this.#backlogged()) this.#fireHeldStatus();
       }
     } finally {
       this.#pumping = false;
     }
+    if (this.#heldStatusTimer !== null) this.#fireHeldStatus();
     const held = this.#heldBatchTimer;
     if (held !== null) {
       this.#heldBatchTimer = null;
@@ -548,6 +552,14 @@ export class ConsensusService {
       return;
     }
     this.#timers.delete(timer);
+    if (timer === 'status' && this.#backlogged()) {
+      // Peers answer a STATUS by re-sending what it seems to lack (votes, commit
+      // certificates, VIEW-CHANGEs, the NEW-VIEW), and what it lacks may only be queued
+      // here. Asked again and again, they grew the queue of a replica that was behind
+      // (n = 16 on two cores) to thousands of inputs, which it never worked off.
+      this.#heldStatusTimer = atMs;
+      return;
+    }
     if (timer === 'batch' && this.#inbox.length > 0) {
       // Inputs are still queued (a burst handed over in slices): they may fill the batch,
       // so its delay runs out only once they are in. The replica ignores the firing if its
@@ -556,6 +568,22 @@ export class ConsensusService {
       return;
     }
     this.#handle(replica.onTimer(timer, now));
+  }
+
+  /** True while the oldest queued input has waited longer than a STATUS interval. */
+  #backlogged(): boolean {
+    const head = this.#inbox[0];
+    return head !== undefined && this.#now() - head.atMs > this.#statusIntervalMs();
+  }
+
+  #statusIntervalMs(): number {
+    return this.opts.replica.statusIntervalMs ?? defaultPbftOptions.statusIntervalMs;
+  }
+
+  #fireHeldStatus(): void {
+    const atMs = this.#heldStatusTimer!;
+    this.#heldStatusTimer = null;
+    this.#onTimer('status', atMs);
   }
 
   #setTimer(timer: PbftTimer, atMs: number): void {

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { encodeKvOperation } from '../../consensus/pbft/kv-app.ts';
+import { PbftReplica } from '../../consensus/pbft/replica.ts';
 import { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
 import { encodePbftMessage } from '../../protocol/pbft/codec.ts';
 import { signPbft, signRequest } from '../../protocol/pbft/sign.ts';
@@ -18,7 +19,12 @@ import { silentLogger, testConfig, useTempDirs } from './helpers.ts';
 import { clientSigner, writeValidatorSet } from './pbft-helpers.ts';
 
 /** A validator node of a set of `keys` (batches of 64, a 2 ms batch delay), not started. */
-async function validator(root: string, identity: NodeIdentity, keys: Uint8Array[]): Promise<BizraNode> {
+async function validator(
+  root: string,
+  identity: NodeIdentity,
+  keys: Uint8Array[],
+  statusIntervalMs?: number,
+): Promise<BizraNode> {
   const setPath = join(root, 'set.json');
   writeValidatorSet(setPath, 'slices', { checkpointInterval: 128, logWindow: 256, batchSize: 64 }, keys);
   return BizraNode.create(
@@ -26,6 +32,7 @@ async function validator(root: string, identity: NodeIdentity, keys: Uint8Array[
       config: testConfig((c) => {
         c.consensus.validatorSet = setPath;
         c.consensus.batchDelayMs = 2;
+        if (statusIntervalMs !== undefined) c.consensus.statusIntervalMs = statusIntervalMs;
       }),
       dataDir: join(root, 'node'),
       probeGpu: false,
@@ -155,6 +162,40 @@ describe('PBFT input order', () => {
       await vi.waitFor(async () => expect(await counted('status')).toBe(2), { timeout: 10_000 });
       expect(await counted('request')).toBe(200);
     } finally {
+      await node.stop();
+    }
+  });
+  it('holds its STATUS while its queue is more than a STATUS interval behind, and sends it once caught up', async () => {
+    const identity = await generateIdentity();
+    const others = [0, 2, 3].map((i) => Ed25519Signer.fromSeed(new Uint8Array(32).fill(60 + i)));
+    const keys = [others[0]!.publicKey, identity.publicKey, others[1]!.publicKey, others[2]!.publicKey];
+    const node = await validator(tempDir(), identity, keys, 10);
+    // The requests checked when each STATUS timer reaches the replica.
+    const fired: number[] = [];
+    const onTimer = PbftReplica.prototype.onTimer;
+    const spy = vi.spyOn(PbftReplica.prototype, 'onTimer').mockImplementation(function (this: PbftReplica, timer, now) {
+      if (timer === 'status') fired.push(node.consensus!.verifications);
+      return onTimer.call(this, timer, now);
+    });
+    try {
+      await node.start();
+      const consensus = node.consensus!;
+      const total = 2_000;
+      const requests = Array.from({ length: total }, (_, i) =>
+        signRequest(clientSigner(i), 1, encodeKvOperation({ op: 'put', key: `k${i}`, value: 'v' })),
+      );
+      const before = consensus.verifications;
+      for (const r of requests) void consensus.submit(r, 60_000);
+      await vi.waitFor(() => expect(consensus.verifications - before).toBeGreaterThanOrEqual(total), {
+        timeout: 20_000,
+      });
+      const during = fired.filter((v) => v - before > total * 0.1 && v - before < total * 0.9);
+      // The burst takes far more than 10 ms (hundreds of 10 ms intervals on a slow core);
+      // at most one STATUS comes while the queue is still young.
+      expect(during.length).toBeLessThanOrEqual(1);
+      await vi.waitFor(() => expect(fired.some((v) => v - before >= total)).toBe(true), { timeout: 5_000 });
+    } finally {
+      spy.mockRestore();
       await node.stop();
     }
   });

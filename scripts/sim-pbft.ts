@@ -84,6 +84,7 @@ const totals = {
   crashes: 0,
   stateTransfers: 0,
   batchesAsked: 0,
+  viewChangesAsked: 0,
   messages: 0,
   simulatedMs: 0,
 };
@@ -97,6 +98,7 @@ for (let i = 0; i < count; i++) {
   totals.crashes += r.crashes;
   totals.stateTransfers += r.stateTransfers;
   totals.batchesAsked += r.batchesAsked;
+  totals.viewChangesAsked += r.viewChangesAsked;
   totals.messages += r.messages;
   totals.simulatedMs += r.simulatedMs;
   if (!r.ok) {
@@ -116,7 +118,7 @@ console.log(
   `${count} seeds (n=${n}${values.wire ? ', wire' : ''}) in ${seconds.toFixed(1)} s: ${(count / seconds).toFixed(1)} seeds/s; ` +
     `${failures.length} failed; simulated ${(totals.simulatedMs / 1000).toFixed(0)} s, ${totals.messages} messages, ` +
     `${totals.viewChanges} view changes, ${totals.crashes} crashes, ${totals.stateTransfers} state transfers, ` +
-    `${totals.batchesAsked} requests for re-issued batches`,
+    `${totals.batchesAsked} requests for re-issued batches, ${totals.viewChangesAsked} for VIEW-CHANGEs a NEW-VIEW named`,
 );
 if (failures.length > 0) {
   console.log(`failed seeds: ${failures.map((f) => f.seed).join(' ')}`);

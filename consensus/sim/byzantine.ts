@@ -10,9 +10,11 @@ import type {
   PbftCheckpoint,
   PbftCommit,
   PbftMessage,
+  PbftNewView,
   PbftPrePrepare,
   PbftPrepare,
   PbftReply,
+  PbftViewChange,
 } from '../../protocol/pbft/types.ts';
 import type { Prng } from './prng.ts';
 
@@ -59,6 +61,17 @@ export class ByzantineStrategy {
           return [{ type: 'proposal', prePrepare: pp, batch }];
         }
         if ((m.type === 'prepare' || m.type === 'commit') && p.chance(0.3)) return [this.#wrongVote(m)];
+        // Two VIEW-CHANGEs for one view: half the replicas get one that leaves out its
+        // last prepared certificate. A NEW-VIEW may name either, by digest.
+        if (m.type === 'view-change' && to % 2 === 0 && m.prepared.length > 0) {
+          const { signature: _s, ...rest } = m;
+          return [
+            signPbft<PbftViewChange>(
+              { ...rest, prepared: m.prepared.slice(0, -1) } as Omit<PbftViewChange, 'signature'>,
+              this.#signer,
+            ),
+          ];
+        }
         return [m];
       case 'forge': {
         if (m.type !== 'prepare' && m.type !== 'commit' && m.type !== 'checkpoint') return [m];
@@ -75,6 +88,21 @@ export class ByzantineStrategy {
       }
       case 'wrong-digest':
         if (m.type === 'prepare' || m.type === 'commit') return [this.#wrongVote(m)];
+        // As a new primary: a NEW-VIEW naming a VIEW-CHANGE no one holds. Replicas hold it
+        // back, ask for the VIEW-CHANGE in vain, and move on to the next view.
+        if (m.type === 'new-view' && m.viewChanges.length > 0) {
+          const { signature: _s, ...rest } = m;
+          const [first, ...others] = m.viewChanges;
+          return [
+            signPbft<PbftNewView>(
+              { ...rest, viewChanges: [{ replica: first!.replica, digest: p.bytes(32) }, ...others] } as Omit<
+                PbftNewView,
+                'signature'
+              >,
+              this.#signer,
+            ),
+          ];
+        }
         if (m.type === 'checkpoint') {
           const { signature: _s, ...rest } = m;
           return [

@@ -97,6 +97,8 @@ export interface SimResult {
   viewChanges: number;
   /** STATUS messages of correct replicas asking peers for batches a NEW-VIEW re-issued by digest only. */
   batchesAsked: number;
+  /** STATUS messages of correct replicas asking for VIEW-CHANGEs a NEW-VIEW they hold back names. */
+  viewChangesAsked: number;
   completedRequests: number;
 }
 
@@ -181,6 +183,7 @@ export function runSimulation(options: Partial<SimOptions> = {}): SimResult {
     stateTransfers: 0,
     viewChanges: 0,
     batchesAsked: 0,
+    viewChangesAsked: 0,
     completed: 0,
     events: 0,
   };
@@ -284,6 +287,7 @@ export function runSimulation(options: Partial<SimOptions> = {}): SimResult {
   const sendFrom = (node: SimNode, to: number | 'all', message: PbftMessage): void => {
     const targets = to === 'all' ? [...Array(o.n).keys()].filter((i) => i !== node.index) : [to];
     if (node.correct && message.type === 'status' && message.missingBatches.length > 0) stats.batchesAsked++;
+    if (node.correct && message.type === 'status' && message.missingViewChanges.length > 0) stats.viewChangesAsked++;
     for (const t of targets) {
       const out = node.byz ? node.byz.rewrite(message, t) : [message];
       for (const m of out) {
@@ -479,6 +483,7 @@ export function runSimulation(options: Partial<SimOptions> = {}): SimResult {
     stateTransfers: stats.stateTransfers,
     viewChanges: stats.viewChanges,
     batchesAsked: stats.batchesAsked,
+    viewChangesAsked: stats.viewChangesAsked,
     completedRequests: stats.completed,
   };
 }

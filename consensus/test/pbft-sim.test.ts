@@ -45,12 +45,21 @@ describe('PBFT simulator', () => {
     expect(runSimulation({ seed: 78 })).not.toEqual(a);
   });
 
-  it('exercises what it claims: faults, view changes, crashes, state transfers, Byzantine replicas, re-issued batches fetched', () => {
-    const totals = { viewChanges: 0, crashes: 0, stateTransfers: 0, byzantine: 0, lossy: 0, batchesAsked: 0 };
+  it('exercises what it claims: faults, view changes, crashes, state transfers, Byzantine replicas, re-issued batches and VIEW-CHANGEs fetched', () => {
+    const totals = {
+      viewChanges: 0,
+      crashes: 0,
+      stateTransfers: 0,
+      byzantine: 0,
+      lossy: 0,
+      batchesAsked: 0,
+      viewChangesAsked: 0,
+    };
     for (let seed = 1; seed <= 40; seed++) {
       const r = runSimulation({ seed });
       totals.viewChanges += r.viewChanges;
       totals.batchesAsked += r.batchesAsked;
+      totals.viewChangesAsked += r.viewChangesAsked;
       totals.crashes += r.crashes;
       totals.stateTransfers += r.stateTransfers;
       totals.byzantine += r.plan.byzantine.length;

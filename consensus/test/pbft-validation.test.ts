@@ -235,6 +235,38 @@ describe('PBFT message validation', () => {
     expectRejected(c, 0, good, 'duplicate');
   });
 
+  it('takes the VIEW-CHANGE a held-back NEW-VIEW names, even from a signer that sent another for that view', () => {
+    const c = started();
+    const batch = [c.request('a')];
+    const named = viewChange(c, 2, 1, { prepared: [certificate(c, 2, batch)] });
+    const other = viewChange(c, 2, 1); // replica 2 equivocates: a second VIEW-CHANGE for view 1
+    for (const vc of [viewChange(c, 1, 1), other, viewChange(c, 3, 1)]) {
+      expect(c.replica(0).receive(vc, c.now).outcome.ok).toBe(true);
+    }
+    expectRejected(c, 0, named, 'duplicate'); // nothing names it yet
+    const nv = signPbft<PbftNewView>(
+      {
+        type: 'new-view',
+        view: 1,
+        viewChanges: [viewChange(c, 1, 1), named, viewChange(c, 3, 1)].map(viewChangeRef),
+        prePrepares: [c.prePrepare(1, 1, 1, []), c.prePrepare(1, 1, 2, batch)],
+        replica: 1,
+      },
+      c.signers[1]!,
+    );
+    const held = c.replica(0).receive(nv, c.now);
+    expect(held.outcome.ok).toBe(true);
+    expect(c.replica(0).active).toBe(false);
+    expect(held.events).toContainEqual({ kind: 'new-view-incomplete', view: 1, missing: [2] });
+    const status = held.send.find((x) => x.message.type === 'status')?.message;
+    expect(status?.type === 'status' && status.missingViewChanges).toEqual([2]);
+    const done = c.replica(0).receive(named, c.now);
+    expect(done.outcome.ok).toBe(true);
+    expect(c.replica(0).view).toBe(1);
+    expect(c.replica(0).active).toBe(true);
+    expect(done.events).toContainEqual({ kind: 'new-view', view: 1 });
+  });
+
   it('covers every reject reason', () => {
     expect([...covered].sort()).toEqual([...PBFT_REJECT_REASONS].sort());
   });

@@ -26,8 +26,15 @@ import {
   viewChangeFrom,
   viewChangeObj,
 } from './codec.ts';
-import { commitCertificateBytes, preparedCertificateBytes, wrapAsField } from './normal-case-bytes.ts';
+import {
+  commitCertificateBytes,
+  newViewRecordBytes,
+  preparedCertificateBytes,
+  signedMessageBytes,
+  wrapAsField,
+} from './normal-case-bytes.ts';
 import { loadPbftTypes } from './schema.ts';
+import { signedBodyBytes } from './sign.ts';
 import { pbftStructureProblem } from './structure.ts';
 import type {
   PbftCommit,
@@ -133,6 +140,11 @@ function assembledRecord(r: PbftWalRecord, batchLogged: boolean): Uint8Array | n
     case 'executed': {
       const c = commitCertificateBytes(r.cert, !batchLogged);
       return c === null ? null : wrapAsField(batchLogged ? 8 : 4, c);
+    }
+    case 'new-view': {
+      const signed = (m: PbftNewView | PbftViewChange): Uint8Array =>
+        signedMessageBytes(signedBodyBytes(m), m.signature);
+      return newViewRecordBytes(signed(r.message), r.viewChanges.map(signed));
     }
     default:
       return null;

@@ -297,6 +297,19 @@ describe('PBFT codec', () => {
     expect(uncached.verifications).toBe(3);
   });
 
+  it("writes a NEW-VIEW's WAL record with exactly protobufjs's bytes, VIEW-CHANGEs read from frames or made here", () => {
+    const T = loadPbftTypes();
+    const read = decodePbftMessage(encodePbftMessage(viewChange));
+    expect(read.ok).toBe(true);
+    const fromFrame = (read as { message: PbftViewChange }).message;
+    for (const viewChanges of [[viewChange], [fromFrame, viewChange], []]) {
+      const r: PbftWalRecord = { kind: 'new-view', message: newView, viewChanges };
+      const bytes = encodeWalRecord(r);
+      expect(Buffer.from(T.walRecord.encode(T.walRecord.decode(bytes)).finish()).equals(Buffer.from(bytes))).toBe(true);
+      expect(decodeWalRecord(bytes)).toEqual({ ...r, viewChanges: viewChanges.map(() => viewChange) });
+    }
+  });
+
   it('round-trips WAL records and refuses records that are not canonical', () => {
     const records: PbftWalRecord[] = [
       { kind: 'view', view: 3, active: false },

@@ -71,23 +71,38 @@ describe('PBFT input slices', () => {
   });
 });
 
+/**
+ * A node that is replica 1 (the primary of view 1) of four; replicas 0, 2 and 3 are keys
+ * only (`others`, in that order), with signers seeded from `seed`. Not started.
+ */
+async function replicaOne(
+  root: string,
+  seed: number,
+  statusIntervalMs?: number,
+): Promise<{ node: BizraNode; others: Ed25519Signer[] }> {
+  const identity = await generateIdentity();
+  const others = [0, 2, 3].map((i) => Ed25519Signer.fromSeed(new Uint8Array(32).fill(seed + i)));
+  const keys = [others[0]!.publicKey, identity.publicKey, others[1]!.publicKey, others[2]!.publicKey];
+  return { node: await validator(root, identity, keys, statusIntervalMs), others };
+}
+
+/** Submits `count` requests of distinct clients, leaving the answers to time out (nothing commits with no peer up). */
+function submitBurst(node: BizraNode, count: number): void {
+  for (let i = 0; i < count; i++) {
+    const r = signRequest(clientSigner(i), 1, encodeKvOperation({ op: 'put', key: `k${i}`, value: 'v' }));
+    void node.consensus!.submit(r, 60_000);
+  }
+}
+
 describe('PBFT input order', () => {
   const tempDir = useTempDirs('bizra-pbft-order-');
 
   it('VIEW-CHANGEs overtake a queued burst of requests: the view changes before the burst is handed over', async () => {
-    const identity = await generateIdentity();
-    // This node is replica 1, the primary of view 1; replicas 0, 2 and 3 are keys only.
-    const others = [0, 2, 3].map((i) => Ed25519Signer.fromSeed(new Uint8Array(32).fill(40 + i)));
-    const keys = [others[0]!.publicKey, identity.publicKey, others[1]!.publicKey, others[2]!.publicKey];
-    const node = await validator(tempDir(), identity, keys);
+    const { node, others } = await replicaOne(tempDir(), 40);
     try {
       await node.start();
       const consensus = node.consensus!;
-      const requests = Array.from({ length: 200 }, (_, i) =>
-        signRequest(clientSigner(i), 1, encodeKvOperation({ op: 'put', key: `k${i}`, value: 'v' })),
-      );
-      // Nothing commits (no peer is up): the answers are left to time out.
-      for (const r of requests) void consensus.submit(r, 60_000);
+      submitBurst(node, 200);
       // f + 1 = 2 VIEW-CHANGEs for view 1 arrive behind the burst: replica 1 joins and, as
       // the primary of view 1 holding 2f + 1 (its own included), sends NEW-VIEW at once.
       for (const [replica, signer] of [
@@ -120,17 +135,11 @@ describe('PBFT input order', () => {
     }
   });
   it('a STATUS asking for VIEW-CHANGEs overtakes a queued burst; a plain STATUS waits its turn', async () => {
-    const identity = await generateIdentity();
-    const others = [0, 2, 3].map((i) => Ed25519Signer.fromSeed(new Uint8Array(32).fill(50 + i)));
-    const keys = [others[0]!.publicKey, identity.publicKey, others[1]!.publicKey, others[2]!.publicKey];
-    const node = await validator(tempDir(), identity, keys);
+    const { node, others } = await replicaOne(tempDir(), 50);
     try {
       await node.start();
       const consensus = node.consensus!;
-      const requests = Array.from({ length: 200 }, (_, i) =>
-        signRequest(clientSigner(i), 1, encodeKvOperation({ op: 'put', key: `k${i}`, value: 'v' })),
-      );
-      for (const r of requests) void consensus.submit(r, 60_000);
+      submitBurst(node, 200);
       const status = (replica: number, signer: Ed25519Signer, missingViewChanges: number[]): Uint8Array =>
         encodePbftMessage(
           signPbft<PbftStatus>(
@@ -166,10 +175,7 @@ describe('PBFT input order', () => {
     }
   });
   it('holds its STATUS while its queue is more than a STATUS interval behind, and sends it once caught up', async () => {
-    const identity = await generateIdentity();
-    const others = [0, 2, 3].map((i) => Ed25519Signer.fromSeed(new Uint8Array(32).fill(60 + i)));
-    const keys = [others[0]!.publicKey, identity.publicKey, others[1]!.publicKey, others[2]!.publicKey];
-    const node = await validator(tempDir(), identity, keys, 10);
+    const { node } = await replicaOne(tempDir(), 60, 10);
     // The requests checked when each STATUS timer reaches the replica.
     const fired: number[] = [];
     const onTimer = PbftReplica.prototype.onTimer;
@@ -181,11 +187,8 @@ describe('PBFT input order', () => {
       await node.start();
       const consensus = node.consensus!;
       const total = 2_000;
-      const requests = Array.from({ length: total }, (_, i) =>
-        signRequest(clientSigner(i), 1, encodeKvOperation({ op: 'put', key: `k${i}`, value: 'v' })),
-      );
       const before = consensus.verifications;
-      for (const r of requests) void consensus.submit(r, 60_000);
+      submitBurst(node, total);
       await vi.waitFor(() => expect(consensus.verifications - before).toBeGreaterThanOrEqual(total), {
         timeout: 20_000,
       });

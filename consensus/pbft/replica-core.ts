@@ -109,8 +109,13 @@ export class ReplicaCore {
   /** The NEW-VIEW of the view this replica is active in, and the VIEW-CHANGEs it names (none after recovery from the WAL). */
   newView: PbftNewView | null = null;
   newViewChanges: readonly PbftViewChange[] = [];
-  /** A NEW-VIEW, signed by its primary, that names VIEW-CHANGEs this replica does not hold yet (it asks for them in its STATUS). */
-  pendingNewView: PbftNewView | null = null;
+  /**
+   * NEW-VIEWs, each signed by its view's primary, that name VIEW-CHANGEs this replica does
+   * not hold yet (it asks for them in its STATUS), by view: one per view, for the next n
+   * views at most. One slot for all would let a faulty primary of a later view push out,
+   * again and again, the NEW-VIEW a correct one sent.
+   */
+  readonly pendingNewViews = new Map<number, PbftNewView>();
   /** Votes this replica signed, `${type}:${view}:${seq}`: never sign a different one. */
   readonly signed = new Map<string, PbftPrePrepare | PbftPrepare | PbftCommit>();
   /** View changes since this replica last caught up (executed with nothing left pending): the timeout is base * 2^attempts. */

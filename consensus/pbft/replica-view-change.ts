@@ -72,7 +72,7 @@ export function leaveView(core: ReplicaCore): void {
 export function startViewChange(core: ReplicaCore, newView: number): void {
   if (newView < core.view || (newView === core.view && !core.active)) return;
   leaveView(core);
-  if (core.pendingNewView !== null && core.pendingNewView.view < newView) core.pendingNewView = null;
+  for (const v of core.pendingNewViews.keys()) if (v < newView) core.pendingNewViews.delete(v);
   core.view = newView;
   core.active = false;
   // Certificates without their batches: 2f + 1 VIEW-CHANGEs ride in the NEW-VIEW, and
@@ -119,9 +119,9 @@ export function onViewChange(core: ReplicaCore, vc: PbftViewChange): PbftOutcome
   const bad = checkViewChange(vc, core.validators, core.verifier, core.opts.logWindow);
   if (bad !== null) return reject(bad.reason, bad.detail);
   core.viewChanges.set(vc.replica, vc);
-  const pending = core.pendingNewView;
-  if (pending !== null && pending.view === vc.newView) {
-    core.pendingNewView = null; // held again while incomplete; dropped if found wrong
+  const pending = core.pendingNewViews.get(vc.newView);
+  if (pending !== undefined) {
+    core.pendingNewViews.delete(vc.newView); // held again while incomplete; dropped if found wrong
     onNewView(core, pending, true); // installs it once the last VIEW-CHANGE it names is here
     if (core.active && core.view === vc.newView) return ACCEPTED;
   }
@@ -172,18 +172,18 @@ function heldViewChange(core: ReplicaCore, ref: PbftViewChangeRef, view: number)
   return vc !== undefined && vc.newView === view && sameDigest(signedDigest(vc), ref.digest) ? vc : null;
 }
 
-/** True if the NEW-VIEW this replica holds back names `vc`. */
+/** True if a NEW-VIEW this replica holds back names `vc`. */
 export function wantedByPendingNewView(core: ReplicaCore, vc: PbftViewChange): boolean {
-  const nv = core.pendingNewView;
-  if (nv === null || nv.view !== vc.newView) return false;
+  const nv = core.pendingNewViews.get(vc.newView);
+  if (nv === undefined) return false;
   const ref = nv.viewChanges.find((r) => r.replica === vc.replica);
   return ref !== undefined && sameDigest(signedDigest(vc), ref.digest);
 }
 
-/** Replicas whose VIEW-CHANGE the held-back NEW-VIEW names and this replica lacks (for its STATUS). */
+/** Replicas whose VIEW-CHANGE the held-back NEW-VIEW of the lowest view names and this replica lacks (for its STATUS). */
 export function missingViewChanges(core: ReplicaCore): number[] {
-  const nv = core.pendingNewView;
-  if (nv === null) return [];
+  if (core.pendingNewViews.size === 0) return [];
+  const nv = core.pendingNewViews.get(Math.min(...core.pendingNewViews.keys()))!;
   return nv.viewChanges.filter((r) => heldViewChange(core, r, nv.view) === null).map((r) => r.replica);
 }
 
@@ -217,7 +217,7 @@ export function onNewView(core: ReplicaCore, nv: PbftNewView, held = false): Pbf
   }
   if (missing.length > 0) {
     // Held back until they arrive (onViewChange); asked for now, not at the next STATUS.
-    if (core.pendingNewView === null || core.pendingNewView.view <= nv.view) core.pendingNewView = nv;
+    if (nv.view < core.view + core.validators.n) core.pendingNewViews.set(nv.view, nv);
     if (!held && !core.replaying) {
       core.out.events.push({ kind: 'new-view-incomplete', view: nv.view, missing });
       broadcastStatus(core);
@@ -259,7 +259,7 @@ export function installNewView(
   core.active = true;
   core.newView = nv;
   core.newViewChanges = vcs;
-  if (core.pendingNewView !== null && core.pendingNewView.view <= nv.view) core.pendingNewView = null;
+  for (const v of core.pendingNewViews.keys()) if (v <= nv.view) core.pendingNewViews.delete(v);
   for (const [r, vc] of core.viewChanges) if (vc.newView <= nv.view) core.viewChanges.delete(r);
   if (core.myViewChange !== null && core.myViewChange.newView <= nv.view) core.myViewChange = null;
   if (!core.replaying) core.out.events.push({ kind: 'new-view', view: nv.view });

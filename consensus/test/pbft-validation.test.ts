@@ -267,6 +267,43 @@ describe('PBFT message validation', () => {
     expect(done.events).toContainEqual({ kind: 'new-view', view: 1 });
   });
 
+  it("keeps a held-back NEW-VIEW when a later view's primary sends one no one can complete", () => {
+    const c = started();
+    const batch = [c.request('a')];
+    const vcs = [
+      viewChange(c, 1, 1),
+      viewChange(c, 2, 1, { prepared: [certificate(c, 2, batch)] }),
+      viewChange(c, 3, 1),
+    ];
+    for (const vc of [vcs[0]!, vcs[2]!]) expect(c.replica(0).receive(vc, c.now).outcome.ok).toBe(true);
+    const right = signPbft<PbftNewView>(
+      {
+        type: 'new-view',
+        view: 1,
+        viewChanges: vcs.map(viewChangeRef),
+        prePrepares: [c.prePrepare(1, 1, 1, []), c.prePrepare(1, 1, 2, batch)],
+        replica: 1,
+      },
+      c.signers[1]!,
+    );
+    expect(c.replica(0).receive(right, c.now).outcome.ok).toBe(true);
+    // The (faulty) primary of view 2 names VIEW-CHANGEs that do not exist.
+    const bogus = signPbft<PbftNewView>(
+      {
+        type: 'new-view',
+        view: 2,
+        viewChanges: [1, 2, 3].map((replica) => ({ replica, digest: new Uint8Array(32).fill(replica) })),
+        prePrepares: [],
+        replica: 2,
+      },
+      c.signers[2]!,
+    );
+    expect(c.replica(0).receive(bogus, c.now).outcome.ok).toBe(true);
+    expect(c.replica(0).receive(vcs[1]!, c.now).outcome.ok).toBe(true);
+    expect(c.replica(0).view).toBe(1);
+    expect(c.replica(0).active).toBe(true);
+  });
+
   it('covers every reject reason', () => {
     expect([...covered].sort()).toEqual([...PBFT_REJECT_REASONS].sort());
   });

@@ -126,6 +126,8 @@ export class ReplicaCore {
   batchDue = false;
   /** When this replica last re-sent its NEW-VIEW or VIEW-CHANGE to each peer, and for which view. */
   readonly viewResentAt = new Map<number, { view: number; atMs: number }>();
+  /** When this replica last sent each peer the VIEW-CHANGEs its STATUS listed as missing. */
+  readonly viewChangesSentAt = new Map<number, number>();
   /** Each peer's lastExecuted in its previous STATUS: unchanged means it is stuck. */
   readonly peerExecuted = new Map<number, number>();
   /** The highest checkpoint known to be stable somewhere, and when this replica last asked for it. */

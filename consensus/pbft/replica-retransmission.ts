@@ -77,18 +77,34 @@ export function onStatus(core: ReplicaCore, s: PbftStatus): PbftOutcome {
   // quorum). Each at most once per base view-change timeout to one peer: every replica
   // answers every STATUS, and at n = 16 a NEW-VIEW (2f+1 VIEW-CHANGEs) is hundreds of
   // kilobytes, which a lagging replica received from each peer twice a second.
-  if (core.active && core.newView !== null && (s.view < core.view || (s.view === core.view && !s.active))) {
+  // A peer that lists missing VIEW-CHANGEs holds a NEW-VIEW already: it gets those instead.
+  const holdsNewView = s.missingViewChanges.length > 0;
+  if (
+    !holdsNewView &&
+    core.active &&
+    core.newView !== null &&
+    (s.view < core.view || (s.view === core.view && !s.active))
+  ) {
     if (resendDue(core, to)) core.send(to, core.newView);
   }
   if (!core.active && core.myViewChange !== null && !(s.view === core.view && s.active) && s.view <= core.view) {
     if (resendDue(core, to)) core.send(to, core.myViewChange);
   }
   // VIEW-CHANGEs its held-back NEW-VIEW names: the primary (which holds them all) and each
-  // one's signer send them, not every replica (each is tens of kilobytes at n = 16).
+  // one's signer send them, not every replica (each is tens of kilobytes at n = 16); and at
+  // most once per STATUS interval to one peer, or 200-byte STATUSes (from a faulty peer,
+  // say) would each fetch hundreds of kilobytes. (Once per base timeout, like the NEW-VIEW,
+  // cost the simulator's lossy runs more view changes: 5,560 against 5,428 in 1,000 seeds.)
+  const wanted: PbftViewChange[] = [];
   for (const r of s.missingViewChanges) {
     if (!core.isPrimary && r !== core.id) continue;
     const vc = viewChangeFor(core, r, s.view);
-    if (vc !== null) core.send(to, vc);
+    if (vc !== null) wanted.push(vc);
+  }
+  const last = core.viewChangesSentAt.get(to);
+  if (wanted.length > 0 && (last === undefined || core.now - last >= core.opts.statusIntervalMs)) {
+    core.viewChangesSentAt.set(to, core.now);
+    for (const vc of wanted) core.send(to, vc);
   }
   const behind = s.lastExecuted < core.h;
   if (behind && core.stableSnapshot !== null) {

@@ -241,6 +241,33 @@ describe('PBFT view change', () => {
     expect(resent()).toBe(1);
   });
 
+  it('sends the VIEW-CHANGEs a peer lists as missing at most once per STATUS interval, and not the NEW-VIEW it holds', () => {
+    const c = new Cluster();
+    c.startAll();
+    c.crash(0);
+    const r = c.request('a');
+    for (const i of [1, 2, 3]) c.apply(i, c.replica(i).receive(r, c.now));
+    c.filter = (e) => !(e.to === 3 && e.message.type === 'new-view');
+    c.advance(TEST_OPTIONS.viewChangeTimeoutMs!);
+    c.run();
+    expect(c.replica(1).active).toBe(true);
+    const asking = signPbft<PbftStatus>({ ...statusOf(c, 3), missingViewChanges: [2] }, c.signers[3]!);
+    const answers = (): string[] => {
+      const sent: string[] = [];
+      for (let k = 0; k < 5; k++) {
+        const out = c.replica(1).receive(asking, c.now);
+        for (const x of out.send)
+          if (x.to === 3) sent.push(`${x.message.type}:${'replica' in x.message ? x.message.replica : ''}`);
+      }
+      return sent;
+    };
+    expect(answers()).toEqual(['view-change:2']); // five STATUSes at one instant: one answer
+    c.now += TEST_OPTIONS.statusIntervalMs! - 1;
+    expect(answers()).toEqual([]);
+    c.now += 1;
+    expect(answers()).toEqual(['view-change:2']);
+  });
+
   it('doubles the timeout with each consecutive view change, and waits for 2f+1 before starting it', () => {
     const c = new Cluster();
     c.startAll();

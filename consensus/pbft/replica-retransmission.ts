@@ -75,8 +75,9 @@ export function onStatus(core: ReplicaCore, s: PbftStatus): PbftOutcome {
   // Views: a replica left in an older view, or still waiting in ours, gets the NEW-VIEW;
   // one below us while we wait gets our VIEW-CHANGE (its f+1 rule, the new primary's
   // quorum). Each at most once per base view-change timeout to one peer: every replica
-  // answers every STATUS, and at n = 16 a NEW-VIEW (2f+1 VIEW-CHANGEs) is hundreds of
-  // kilobytes, which a lagging replica received from each peer twice a second.
+  // answers every STATUS, and a lagging replica got them from each peer twice a second
+  // (a VIEW-CHANGE is tens of kilobytes at n = 16; a NEW-VIEW carried 2f+1 of them until
+  // it named them by digest).
   // A peer that lists missing VIEW-CHANGEs holds a NEW-VIEW already: it gets those instead.
   const holdsNewView = s.missingViewChanges.length > 0;
   if (

@@ -9,8 +9,8 @@ import { Cluster, seedOf, TEST_OPTIONS } from './pbft-harness.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-/** A signed STATUS of replica `i` as it stands. */
-function statusOf(c: Cluster, i: number): PbftStatus {
+/** A signed STATUS of replica `i` as it stands (listing `missingViewChanges` as given). */
+function statusOf(c: Cluster, i: number, missingViewChanges: number[] = []): PbftStatus {
   const s = c.replica(i).status();
   return signPbft<PbftStatus>(
     {
@@ -20,7 +20,7 @@ function statusOf(c: Cluster, i: number): PbftStatus {
       lastExecuted: s.lastExecuted,
       stableCheckpoint: s.stableCheckpoint,
       missingBatches: [],
-      missingViewChanges: [],
+      missingViewChanges,
       replica: i,
     },
     c.signers[i]!,
@@ -37,6 +37,22 @@ function preparedButNotAt3(): Cluster {
   c.filter = (e) => e.message.type !== 'commit' && !(e.message.type === 'proposal' && e.to === 3);
   c.submit(c.request('one'));
   c.crash(0);
+  return c;
+}
+
+/**
+ * The primary (0) crashed with a request pending at 1, 2 and 3; they moved to view 1, but
+ * replica 3 never received its NEW-VIEW: it stays waiting, as one that lost it would.
+ */
+function newViewLostAt3(): Cluster {
+  const c = new Cluster();
+  c.startAll();
+  c.crash(0);
+  const r = c.request('a');
+  for (const i of [1, 2, 3]) c.apply(i, c.replica(i).receive(r, c.now));
+  c.filter = (e) => !(e.to === 3 && e.message.type === 'new-view');
+  c.advance(TEST_OPTIONS.viewChangeTimeoutMs!);
+  c.run();
   return c;
 }
 
@@ -215,15 +231,7 @@ describe('PBFT view change', () => {
   });
 
   it('re-sends its NEW-VIEW to a lagging peer at most once per base timeout, however often the peer reports', () => {
-    const c = new Cluster();
-    c.startAll();
-    c.crash(0);
-    const r = c.request('a');
-    for (const i of [1, 2, 3]) c.apply(i, c.replica(i).receive(r, c.now));
-    // Replica 3 joins view 1 but never receives its NEW-VIEW: it stays waiting, as one that lost it would.
-    c.filter = (e) => !(e.to === 3 && e.message.type === 'new-view');
-    c.advance(TEST_OPTIONS.viewChangeTimeoutMs!);
-    c.run();
+    const c = newViewLostAt3();
     expect(c.replica(1).active).toBe(true);
     expect(c.replica(3).active).toBe(false);
     const resent = (): number => {
@@ -242,16 +250,9 @@ describe('PBFT view change', () => {
   });
 
   it('sends the VIEW-CHANGEs a peer lists as missing at most once per STATUS interval, and not the NEW-VIEW it holds', () => {
-    const c = new Cluster();
-    c.startAll();
-    c.crash(0);
-    const r = c.request('a');
-    for (const i of [1, 2, 3]) c.apply(i, c.replica(i).receive(r, c.now));
-    c.filter = (e) => !(e.to === 3 && e.message.type === 'new-view');
-    c.advance(TEST_OPTIONS.viewChangeTimeoutMs!);
-    c.run();
+    const c = newViewLostAt3();
     expect(c.replica(1).active).toBe(true);
-    const asking = signPbft<PbftStatus>({ ...statusOf(c, 3), missingViewChanges: [2] }, c.signers[3]!);
+    const asking = statusOf(c, 3, [2]);
     const answers = (): string[] => {
       const sent: string[] = [];
       for (let k = 0; k < 5; k++) {

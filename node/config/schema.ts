@@ -376,7 +376,7 @@ export const SETTINGS = [
     schema: int(10, 60_000),
     allowed: 'an integer from 10 to 60000 (milliseconds)',
     description:
-      'How often the replica sends its signed STATUS, to which the others answer with what it lacks (lost votes, the NEW-VIEW, committed batches, a state transfer).',
+      "How often the replica sends its signed STATUS, to which the others answer with what it lacks (lost votes, the NEW-VIEW or the VIEW-CHANGEs it names, committed batches, a state transfer). Held while the replica's input queue is more than one interval behind.",
     default: 500,
   }),
   setting({

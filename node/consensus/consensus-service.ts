@@ -179,7 +179,7 @@ export class ConsensusService {
   #pool: SignaturePool | null = null;
   /** Inputs waiting for their turn (a slice) or their signature checks, in arrival order. */
   #inbox: { ready: Promise<unknown> | null; run: () => void; atMs: number }[] = [];
-  /** VIEW-CHANGEs and NEW-VIEWs waiting: handed over before anything in #inbox. */
+  /** VIEW-CHANGEs, NEW-VIEWs and STATUSes asking for VIEW-CHANGEs waiting: handed over before anything in #inbox. */
   #urgent: (() => void)[] = [];
   /** Wakes a pump that waits for the checks of the inbox's head when an urgent input arrives. */
   #wakePump: (() => void) | null = null;

@@ -207,6 +207,7 @@ export class BizraNode {
             replica: {
               batchDelayMs: opts.config.consensus.batchDelayMs,
               viewChangeTimeoutMs: opts.config.consensus.viewChangeTimeoutMs,
+              maxBatchesInFlight: opts.config.consensus.maxBatchesInFlight,
               statusIntervalMs: opts.config.consensus.statusIntervalMs,
             },
             verifyWorkers: opts.config.consensus.verifyWorkers,

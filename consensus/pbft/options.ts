@@ -19,6 +19,17 @@ export interface PbftOptions {
    * batching.
    */
   partialBatchWindow: number;
+  /**
+   * Most batches in flight at the primary (proposed and not yet executed there), full ones
+   * included. The primary's actual bound adapts below this: it halves (at most once per
+   * round of batches in flight) when a batch took longer than a quarter of
+   * viewChangeTimeoutMs from its PRE-PREPARE to its execution, and grows by one per round
+   * while batches execute faster than that. Under overload requests then wait in the
+   * primary's queue (and are refused there beyond maxPendingRequests) instead of piling up
+   * as proposals at every backup, where a round longer than the timeout brings view
+   * changes. The bound is a pace, not a rule of the protocol: backups accept any number.
+   */
+  maxBatchesInFlight: number;
   /** How long a backup waits for a pending request to execute before it starts a view change; doubles with each view change until the replica has caught up (executed with nothing pending). */
   viewChangeTimeoutMs: number;
   /** Cap on the doubled view-change timeout. */
@@ -37,6 +48,7 @@ export const defaultPbftOptions: Readonly<PbftOptions> = Object.freeze({
   batchSize: 256,
   batchDelayMs: 2,
   partialBatchWindow: 1,
+  maxBatchesInFlight: 8,
   viewChangeTimeoutMs: 2000,
   maxViewChangeTimeoutMs: 60_000,
   statusIntervalMs: 500,
@@ -57,6 +69,7 @@ export function resolvePbftOptions(opts: Partial<PbftOptions> = {}): PbftOptions
   int('batchSize', 1);
   int('batchDelayMs', 0);
   int('partialBatchWindow', 1);
+  int('maxBatchesInFlight', 1);
   int('viewChangeTimeoutMs', 1);
   int('maxViewChangeTimeoutMs', 1);
   int('statusIntervalMs', 1);

@@ -49,6 +49,8 @@ export interface Slot {
   cert: PbftPreparedCertificate | null;
   /** Set once committed: locally, or by a commit certificate from a peer. */
   committed: PbftCommitCertificate | null;
+  /** When this replica, as primary, proposed the slot's batch in this view (its pipeline's latency). */
+  proposedAtMs: number | null;
 }
 
 export interface ClientEntry {
@@ -124,6 +126,15 @@ export class ReplicaCore {
   batchDeadline: number | null = null;
   /** A partial batch's delay ran out while the pipeline was full: cut it once a batch executes. */
   batchDue = false;
+  /**
+   * The primary's bound on batches in flight, at most opts.maxBatchesInFlight: halved when
+   * a batch executes later than a quarter of the base view-change timeout after its
+   * proposal, grown by one per round otherwise (replica-pipeline.ts). A fraction keeps the
+   * additive growth's progress; the bound is its floor.
+   */
+  pipelineWindow: number;
+  /** The last sequence number in flight when the window was last halved: one halving per round. */
+  pipelineCutSeq = 0;
   /** When this replica last re-sent its NEW-VIEW or VIEW-CHANGE to each peer, and for which view. */
   readonly viewResentAt = new Map<number, { view: number; atMs: number }>();
   /** When this replica last sent each peer the VIEW-CHANGEs its STATUS listed as missing. */
@@ -148,6 +159,7 @@ export class ReplicaCore {
     }
     this.id = config.id;
     this.opts = resolvePbftOptions(opts);
+    this.pipelineWindow = this.opts.maxBatchesInFlight;
     this.signer = modules.signer;
     this.app = modules.app;
     this.verifier = modules.verifier ?? new PbftVerifier();
@@ -215,6 +227,7 @@ export class ReplicaCore {
         prepared: false,
         cert: null,
         committed: null,
+        proposedAtMs: null,
       };
       this.slots.set(seq, s);
     }

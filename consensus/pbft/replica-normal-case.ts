@@ -23,6 +23,7 @@ import {
   requestKeyOf,
   type Slot,
 } from './replica-core.ts';
+import { notePipelineLatency, pipelineBound } from './replica-pipeline.ts';
 import { outputBatchReplies, resendReply } from './replica-replies.ts';
 import { armViewChangeTimer, cancelViewChangeTimer } from './replica-view-change.ts';
 import { checkBatch, checkReplicaSignature } from './validate.ts';
@@ -59,8 +60,10 @@ export function onRequest(core: ReplicaCore, r: PbftRequest): PbftOutcome {
 }
 
 /**
- * The primary cuts batches: full ones at once; a partial one once its delay ran out
- * (`force`: the batch timer fired) and fewer than `partialBatchWindow` batches are in flight.
+ * The primary cuts batches while fewer than its pipeline bound are in flight
+ * (replica-pipeline.ts): full ones at once; a partial one once its delay ran out (`force`:
+ * the batch timer fired) and fewer than `partialBatchWindow` batches are in flight. What
+ * the bounds hold back goes out when a batch executes (execute()).
  */
 export function propose(core: ReplicaCore, force: boolean): void {
   if (!core.active || !core.isPrimary) return;
@@ -72,6 +75,7 @@ export function propose(core: ReplicaCore, force: boolean): void {
     // was quadratic in the queue length at saturation). A stale key counted as "full"
     // only makes a batch cut a little early.
     const full = core.queue.length >= core.opts.batchSize;
+    if (inFlight() >= pipelineBound(core)) break;
     if (!full && (!due || inFlight() >= core.opts.partialBatchWindow)) break;
     const keys = takeLive(core, core.opts.batchSize);
     if (keys.length === 0) break;
@@ -90,6 +94,7 @@ export function propose(core: ReplicaCore, force: boolean): void {
     const slot = core.slot(seq);
     slot.prePrepare = pp;
     slot.batch = batch;
+    slot.proposedAtMs = core.now;
     const proposal: PbftProposal = { type: 'proposal', prePrepare: pp, batch };
     core.persist({ kind: 'signed', message: proposal });
     core.send('all', proposal);
@@ -320,6 +325,8 @@ export function execute(core: ReplicaCore, seq: number, cert: PbftCommitCertific
     core.out.committed.push({ seq, view: vote.view, digest: vote.digest, requests: run, results });
   }
   core.lastExec = seq;
+  const slot = core.slots.get(seq);
+  if (slot !== undefined && !core.replaying) notePipelineLatency(core, slot);
   cert.batch.forEach((r, i) => {
     const key = requestKeyOf(ids[i]!, r.timestamp);
     core.pending.delete(key);
@@ -335,8 +342,9 @@ export function execute(core: ReplicaCore, seq: number, cert: PbftCommitCertific
     else armViewChangeTimer(core, true);
   }
   if (seq % core.opts.checkpointInterval === 0) takeCheckpoint(core, seq);
-  // A batch left the pipeline: a partial one held back by the window may go now.
-  if (core.batchDue && !core.replaying) propose(core, true);
+  // A batch left the pipeline: what the bounds held back may go now (a due partial
+  // batch, or full ones).
+  if (!core.replaying && core.queue.length > 0) propose(core, false);
 }
 
 export function snapshotBytes(core: ReplicaCore): Uint8Array {

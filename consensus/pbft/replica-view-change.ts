@@ -57,6 +57,7 @@ export function leaveView(core: ReplicaCore): void {
     slot.prepares.clear();
     slot.commits.clear();
     slot.prepared = false;
+    slot.proposedAtMs = null;
   }
   core.queue = [];
   core.proposed.clear();

@@ -41,6 +41,7 @@ import {
 import { onCheckpoint } from './replica-checkpoints.ts';
 import { ReplicaCore } from './replica-core.ts';
 import { onProposal, onRequest, onVote, propose, snapshotBytes } from './replica-normal-case.ts';
+import { pipelineBound } from './replica-pipeline.ts';
 import { replayLog } from './replica-recovery.ts';
 import { broadcastStatus, onCommitCertificate, onStateTransfer, onStatus } from './replica-retransmission.ts';
 import { armNewViewTimer, onNewView, onViewChange, startViewChange } from './replica-view-change.ts';
@@ -71,6 +72,8 @@ export interface PbftReplicaStatus {
   readonly lastExecuted: number;
   readonly stableCheckpoint: number;
   readonly pendingRequests: number;
+  /** The bound on batches in flight this replica keeps as primary (replica-pipeline.ts). */
+  readonly pipelineWindow: number;
   readonly validators: number;
   readonly f: number;
 }
@@ -112,6 +115,11 @@ export class PbftReplica {
     return this.#core.h;
   }
 
+  /** The bound on batches in flight this replica keeps as primary (replica-pipeline.ts). */
+  get pipelineWindow(): number {
+    return pipelineBound(this.#core);
+  }
+
   status(): PbftReplicaStatus {
     return {
       id: this.#core.id,
@@ -121,6 +129,7 @@ export class PbftReplica {
       lastExecuted: this.#core.lastExec,
       stableCheckpoint: this.#core.h,
       pendingRequests: this.#core.pending.size,
+      pipelineWindow: this.pipelineWindow,
       validators: this.#core.validators.n,
       f: this.#core.validators.f,
     };

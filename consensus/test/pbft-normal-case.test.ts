@@ -199,10 +199,78 @@ describe('PBFT normal case', () => {
     expect(second.kind === 'signed' && second.message.type === 'proposal' && second.message.batch).toHaveLength(2);
     expect(c.replica(3).lastExecuted).toBe(2);
     expect(c.apps[3]!.get('c')).toBe('v');
-    // A full batch goes out whatever is in flight.
+    // A full batch goes out whatever partial batches are in flight (up to maxBatchesInFlight).
     c.filter = () => false;
     for (const k of ['d', 'e', 'f', 'g', 'h', 'i']) c.apply(0, c.replica(0).receive(c.request(k), c.now));
     expect(proposals()).toHaveLength(4);
+  });
+
+  describe("the primary's pipeline bound", () => {
+    // One request a batch; viewChangeTimeoutMs 100 makes the latency target 25 ms.
+    const opts = {
+      checkpointInterval: 8,
+      logWindow: 32,
+      batchSize: 1,
+      batchDelayMs: 0,
+      partialBatchWindow: 8,
+      maxBatchesInFlight: 4,
+      viewChangeTimeoutMs: 100,
+      statusIntervalMs: 10_000,
+    };
+    const proposalsOf = (c: Cluster) =>
+      c.wals[0]!.records().filter((r) => r.kind === 'signed' && r.message.type === 'proposal').length;
+    /** Hands `keys` to the primary without delivering anything it sends. */
+    const queueAtPrimary = (c: Cluster, keys: string[]) => {
+      for (const k of keys) c.apply(0, c.replica(0).receive(c.request(k), c.now));
+    };
+
+    it('keeps at most maxBatchesInFlight batches in flight and sends the rest as batches execute', () => {
+      const c = new Cluster(4, opts);
+      c.startAll();
+      expect(c.replica(0).pipelineWindow).toBe(4);
+      queueAtPrimary(c, ['a', 'b', 'c', 'd', 'e', 'f']);
+      expect(proposalsOf(c)).toBe(4);
+      expect(c.replica(0).status().pendingRequests).toBe(6);
+      c.run();
+      expect(proposalsOf(c)).toBe(6);
+      for (let i = 0; i < 4; i++) expect(c.replica(i).lastExecuted).toBe(6);
+      expect(c.apps[2]!.get('f')).toBe('v');
+    });
+
+    it('halves once per round when batches execute later than a quarter of the view-change timeout, and grows back by one per round', () => {
+      const c = new Cluster(4, opts);
+      c.startAll();
+      queueAtPrimary(c, ['a', 'b', 'c', 'd']);
+      c.advance(30); // every batch of the round executes 30 ms after its proposal
+      c.run();
+      expect(c.replica(0).lastExecuted).toBe(4);
+      expect(c.replica(0).pipelineWindow).toBe(2); // four late batches, one round: halved once
+      queueAtPrimary(c, ['e', 'f']);
+      c.advance(30);
+      c.run();
+      expect(c.replica(0).pipelineWindow).toBe(1); // a new round late again: halved again
+      queueAtPrimary(c, ['g']);
+      c.advance(30);
+      c.run();
+      expect(c.replica(0).lastExecuted).toBe(7);
+      expect(c.replica(0).pipelineWindow).toBe(1); // never below one
+      // Prompt batches: +1/bound each, so one per round of bound batches.
+      c.submit(c.request('h'));
+      expect(c.replica(0).pipelineWindow).toBe(2);
+      c.submit(c.request('i'));
+      expect(c.replica(0).pipelineWindow).toBe(2);
+      c.submit(c.request('j'));
+      expect(c.replica(0).pipelineWindow).toBe(3);
+      for (const k of ['k', 'l', 'm', 'n', 'o', 'p']) c.submit(c.request(k));
+      expect(c.replica(0).pipelineWindow).toBe(4); // capped at maxBatchesInFlight
+      expect(c.replica(3).lastExecuted).toBe(16);
+    });
+
+    it('refuses a maxBatchesInFlight below one', () => {
+      expect(() => new Cluster(4, { ...opts, maxBatchesInFlight: 0 })).toThrow(
+        'pbft option maxBatchesInFlight must be an integer >= 1, got 0',
+      );
+    });
   });
 
   it('the client accepts a result on f+1 matching replies, not before, and refuses forged ones', () => {

@@ -73,6 +73,7 @@ export function registerConsensusRoutes(app: FastifyInstance, { node }: ApiModul
             lastExecuted: s.lastExecuted,
             stableCheckpoint: s.stableCheckpoint,
             pendingRequests: s.pendingRequests,
+            pipelineWindow: s.pipelineWindow,
             streams: c.streams(),
           }
         : {}),

@@ -362,6 +362,15 @@ export const SETTINGS = [
     default: 2000,
   }),
   setting({
+    key: 'consensus.maxBatchesInFlight',
+    kind: 'int',
+    schema: int(1, 256),
+    allowed: 'an integer from 1 to 256',
+    description:
+      'Most batches the node keeps in flight as primary (proposed, not yet executed). It halves its own bound while batches take longer than a quarter of `consensus.viewChangeTimeoutMs` from proposal to execution, and grows it back by one per round, so that an overloaded federation queues requests at the primary instead of changing views; on a network with long round trips raise `consensus.viewChangeTimeoutMs` to several of them.',
+    default: 8,
+  }),
+  setting({
     key: 'consensus.verifyWorkers',
     kind: 'int',
     schema: int(0, 64),
@@ -432,6 +441,7 @@ export interface NodeConfig {
     requestTimeoutMs: number;
     batchDelayMs: number;
     viewChangeTimeoutMs: number;
+    maxBatchesInFlight: number;
     statusIntervalMs: number;
     verifyWorkers: number;
   };

@@ -80,7 +80,9 @@ export interface ConsensusServiceOptions {
   /** How long submit() waits for the request to execute. */
   requestTimeoutMs: number;
   /** Local replica timing; the shared params come from the validator set. */
-  replica: Partial<Pick<PbftOptions, 'batchDelayMs' | 'viewChangeTimeoutMs' | 'statusIntervalMs'>>;
+  replica: Partial<
+    Pick<PbftOptions, 'batchDelayMs' | 'viewChangeTimeoutMs' | 'maxBatchesInFlight' | 'statusIntervalMs'>
+  >;
   transport?: Partial<PbftTransportOptions>;
   /** Worker threads checking signatures (0: on the event loop, in the replica). */
   verifyWorkers?: number;
@@ -804,5 +806,6 @@ export class ConsensusService {
     this.#m.metrics.pbftView.set(r.view);
     this.#m.metrics.pbftExecutedSeq.set(r.lastExecuted);
     this.#m.metrics.pbftStableCheckpoint.set(r.stableCheckpoint);
+    this.#m.metrics.pbftPipelineWindow.set(r.pipelineWindow);
   }
 }

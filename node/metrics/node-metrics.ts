@@ -53,6 +53,7 @@ export class NodeMetrics {
   readonly pbftView: Gauge;
   readonly pbftExecutedSeq: Gauge;
   readonly pbftStableCheckpoint: Gauge;
+  readonly pbftPipelineWindow: Gauge;
   readonly pbftCommitLatency: Histogram;
   readonly pbftViewChanges: Counter;
   readonly pbftRequestRetransmits: Counter;
@@ -242,6 +243,11 @@ export class NodeMetrics {
     this.pbftStableCheckpoint = new Gauge({
       name: 'bizra_pbft_stable_checkpoint',
       help: "The replica's stable checkpoint (low watermark).",
+      registers,
+    });
+    this.pbftPipelineWindow = new Gauge({
+      name: 'bizra_pbft_pipeline_window',
+      help: 'Batches this replica keeps in flight at most as primary: maxBatchesInFlight, halved while batches execute later than a quarter of the view-change timeout.',
       registers,
     });
     this.pbftCommitLatency = new Histogram({

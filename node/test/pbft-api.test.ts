@@ -123,11 +123,15 @@ describe('PBFT HTTP API', () => {
       active: true,
       primary: 0,
       streams: 3,
+      // A backup never proposed, so its bound is still consensus.maxBatchesInFlight.
+      pipelineWindow: 8,
       params: { checkpointInterval: 8, logWindow: 32, batchSize: defaultPbftOptions.batchSize },
     });
     expect(s.lastExecuted).toBeGreaterThanOrEqual(2);
     expect(s.stableCheckpoint).toBe(0);
     expect(s.validators).toHaveLength(4);
+    const metrics = await cluster.nodes[1]!.api!.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/^bizra_pbft_pipeline_window 8$/m);
     expect(s.validators[1]).toMatchObject({ index: 1, peerId: cluster.nodes[1]!.peerId.toString() });
     const outsider = (await cluster.nodes[4]!.api!.app.inject({ method: 'GET', url: '/v1/consensus' })).json();
     expect(outsider).toMatchObject({ enabled: true, validator: false, replica: null, n: 4 });

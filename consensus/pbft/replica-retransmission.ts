@@ -8,6 +8,7 @@ import type {
   PbftCommitCertificate,
   PbftStateTransfer,
   PbftStatus,
+  PbftStatusSlot,
   PbftViewChange,
 } from '../../protocol/pbft/types.ts';
 import { ACCEPTED, type PbftOutcome, reject } from './output.ts';
@@ -27,6 +28,7 @@ export function broadcastStatus(core: ReplicaCore): void {
     stableCheckpoint: core.h,
     missingBatches: missingBatches(core),
     missingViewChanges: missingViewChanges(core),
+    slots: statusSlots(core),
     replica: core.id,
   });
   core.send('all', status);
@@ -62,6 +64,42 @@ export function missingBatches(core: ReplicaCore): number[] {
     if (slot?.prePrepare != null && slot.batch === null && slot.committed === null) seqs.push(seq);
   }
   return seqs;
+}
+
+/** A bitmap over the validators with the bits of `replicas` set, without trailing zero bytes. */
+export function voteBitmap(replicas: readonly number[]): Uint8Array {
+  const top = replicas.length === 0 ? -1 : Math.max(...replicas);
+  const b = new Uint8Array(top < 0 ? 0 : (top >> 3) + 1);
+  for (const r of replicas) b[r >> 3]! |= 1 << (r & 7);
+  return b;
+}
+
+const hasBit = (b: Uint8Array | undefined, r: number): boolean =>
+  b !== undefined && r >> 3 < b.length && (b[r >> 3]! & (1 << (r & 7))) !== 0;
+
+/**
+ * What this replica holds of each sequence number in progress here in its view (at most a
+ * retransmission budget of them): a peer answering its STATUS re-sends only the rest.
+ * Without it every peer re-sent all its votes of every such sequence number to a replica
+ * whose execution had not moved for a STATUS interval, most of which it held already.
+ */
+export function statusSlots(core: ReplicaCore): PbftStatusSlot[] {
+  const out: PbftStatusSlot[] = [];
+  if (!core.active) return out;
+  const top = core.h + core.opts.logWindow;
+  for (let seq = core.lastExec + 1; seq <= top && out.length < core.opts.maxRetransmit; seq++) {
+    const slot = core.slots.get(seq);
+    if (slot === undefined) continue;
+    const prePrepared = slot.prePrepare !== null && slot.batch !== null;
+    if (!prePrepared && slot.prepares.size === 0 && slot.commits.size === 0) continue;
+    out.push({
+      seq,
+      prePrepared,
+      prepares: voteBitmap([...slot.prepares.keys()]),
+      commits: voteBitmap([...slot.commits.keys()]),
+    });
+  }
+  return out;
 }
 
 export function onStatus(core: ReplicaCore, s: PbftStatus): PbftOutcome {
@@ -137,22 +175,26 @@ export function onStatus(core: ReplicaCore, s: PbftStatus): PbftOutcome {
     budget--;
   }
   if (!(core.active && s.active && s.view === core.view)) return ACCEPTED;
-  // Lost votes of sequence numbers still in progress here.
+  // Lost votes of sequence numbers still in progress here: those its STATUS does not say
+  // it holds (a sequence number it does not describe, it holds nothing of).
+  const described = new Map<number, PbftStatusSlot>();
+  for (const x of s.slots) described.set(x.seq, x);
   const top = core.h + core.opts.logWindow;
   for (let seq = Math.max(s.lastExecuted, core.lastExec) + 1; seq <= top && budget > 0; seq++) {
     const slot = core.slots.get(seq);
     if (slot === undefined) continue;
-    if (core.isPrimary && slot.prePrepare !== null && slot.batch !== null) {
+    const held = described.get(seq);
+    if (core.isPrimary && slot.prePrepare !== null && slot.batch !== null && held?.prePrepared !== true) {
       core.send(to, { type: 'proposal', prePrepare: slot.prePrepare, batch: slot.batch });
       budget--;
     }
     const prepare = slot.prepares.get(core.id);
-    if (prepare !== undefined) {
+    if (prepare !== undefined && !hasBit(held?.prepares, core.id)) {
       core.send(to, prepare);
       budget--;
     }
     const commit = slot.commits.get(core.id);
-    if (commit !== undefined) {
+    if (commit !== undefined && !hasBit(held?.commits, core.id)) {
       core.send(to, commit);
       budget--;
     }

@@ -1,7 +1,8 @@
 /** The normal case: ordering, execution, replies, exactly-once, the client's f+1 rule, checkpoints and GC. */
 import { describe, expect, it } from 'vitest';
 import { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
-import { replyRootDigest, replyRootOf, signedDigest } from '../../protocol/pbft/sign.ts';
+import { replyRootDigest, replyRootOf, signedDigest, signPbft } from '../../protocol/pbft/sign.ts';
+import type { PbftStatus } from '../../protocol/pbft/types.ts';
 import { PbftVerifier } from '../../protocol/pbft/verifier.ts';
 import { PbftClient } from '../pbft/client.ts';
 import type { PbftClientReply } from '../pbft/output.ts';
@@ -271,6 +272,42 @@ describe('PBFT normal case', () => {
         'pbft option maxBatchesInFlight must be an integer >= 1, got 0',
       );
     });
+  });
+
+  it("answers a stuck replica's STATUS with only the proposal and votes it says it lacks", () => {
+    const c = new Cluster();
+    c.startAll();
+    c.filter = (e) => e.message.type !== 'commit'; // every COMMIT is lost: nothing executes
+    c.submit(c.request('a'));
+    for (let i = 0; i < 4; i++) expect(c.replica(i).lastExecuted).toBe(0);
+    const status = c.replica(3).onTimer('status', c.now).send[0]!.message as PbftStatus;
+    expect(status.type).toBe('status');
+    // Replica 3 holds the proposal, the PREPAREs of 1, 2 and itself, and its own COMMIT.
+    expect(status.slots).toEqual([
+      { seq: 1, prePrepared: true, prepares: Uint8Array.of(0b1110), commits: Uint8Array.of(0b1000) },
+    ]);
+    const answersTo = (s: PbftStatus): string[] => {
+      const sent: string[] = [];
+      for (const from of [0, 1, 2]) {
+        c.replica(from).receive(s, c.now); // the first STATUS only notes its lastExecuted
+        for (const x of c.replica(from).receive(s, c.now).send) {
+          if (x.to === 3) sent.push(`${from}:${x.message.type}`);
+        }
+      }
+      return sent;
+    };
+    expect(answersTo(status)).toEqual(['0:commit', '1:commit', '2:commit']);
+    // The same STATUS describing nothing: everything each peer holds of sequence 1.
+    const bare = signPbft<PbftStatus>({ ...status, slots: [] }, c.signers[3]!);
+    expect(answersTo(bare)).toEqual(['0:proposal', '0:commit', '1:prepare', '1:commit', '2:prepare', '2:commit']);
+    // The COMMITs are what it lacked: with them it executes.
+    c.filter = () => true;
+    c.queue.length = 0;
+    for (const from of [0, 1, 2]) {
+      for (const x of c.replica(from).receive(status, c.now).send)
+        if (x.to === 3) c.replica(3).receive(x.message, c.now);
+    }
+    expect(c.replica(3).lastExecuted).toBe(1);
   });
 
   it('the client accepts a result on f+1 matching replies, not before, and refuses forged ones', () => {

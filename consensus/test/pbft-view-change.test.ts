@@ -21,6 +21,7 @@ function statusOf(c: Cluster, i: number, missingViewChanges: number[] = []): Pbf
       stableCheckpoint: s.stableCheckpoint,
       missingBatches: [],
       missingViewChanges,
+      slots: [],
       replica: i,
     },
     c.signers[i]!,

@@ -151,6 +151,7 @@ describe('PBFT input order', () => {
               stableCheckpoint: 0,
               missingBatches: [],
               missingViewChanges,
+              slots: [],
               replica,
             },
             signer,

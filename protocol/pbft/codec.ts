@@ -145,6 +145,9 @@ const statusBodyObj = (s: PbftStatus): Obj =>
     replica: s.replica,
     missingBatches: s.missingBatches as number[],
     missingViewChanges: s.missingViewChanges as number[],
+    slots: s.slots.map((x) =>
+      fields({ seq: x.seq, prePrepared: x.prePrepared, prepares: x.prepares, commits: x.commits }),
+    ),
   });
 export const commitCertObj = (c: PbftCommitCertificate): Obj => ({
   batch: batchObj(c.batch),
@@ -418,6 +421,12 @@ export function pbftMessageFromObject(o: Obj): PbftMessage {
       stableCheckpoint: int(b, 'stableCheckpoint', 'status'),
       missingBatches: ints(b, 'missingBatches', 'status'),
       missingViewChanges: ints(b, 'missingViewChanges', 'status'),
+      slots: list(b, 'slots').map((x, i) => ({
+        seq: int(x, 'seq', `status.slots[${i}]`),
+        prePrepared: x['prePrepared'] === true,
+        prepares: bytesField(x, 'prepares'),
+        commits: bytesField(x, 'commits'),
+      })),
       replica: int(b, 'replica', 'status'),
       signature: bytesField(s, 'signature'),
     };

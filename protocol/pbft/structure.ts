@@ -11,6 +11,7 @@ import type {
   PbftPreparedProof,
   PbftReplyProof,
   PbftRequest,
+  PbftStatusSlot,
   PbftVoteFields,
 } from './types.ts';
 
@@ -19,6 +20,27 @@ const DIGEST = 32;
 const SIGNATURE = 64;
 /** Most sequence numbers one STATUS may list as missing their batch (a replica lists at most its retransmission budget). */
 export const MAX_STATUS_MISSING_BATCHES = 1024;
+/** Most sequence numbers one STATUS may describe (a replica describes at most its retransmission budget). */
+export const MAX_STATUS_SLOTS = 1024;
+/** Longest vote bitmap of a STATUS slot: 4,096 validators. */
+export const MAX_STATUS_BITMAP = 512;
+
+function bitmapProblem(what: string, b: Uint8Array): string | null {
+  if (b.length > MAX_STATUS_BITMAP) return `${what} is ${b.length} bytes; at most ${MAX_STATUS_BITMAP}`;
+  return b.length > 0 && b[b.length - 1] === 0 ? `${what} must not end in a zero byte` : null;
+}
+
+function statusSlotsProblem(slots: readonly PbftStatusSlot[]): string | null {
+  if (slots.length > MAX_STATUS_SLOTS) return `status describes ${slots.length} slots; at most ${MAX_STATUS_SLOTS}`;
+  return (
+    (slots.some((x) => x.seq < 1) ? 'status slot sequence numbers must be at least 1' : null) ??
+    increasing('status slots', slots, (x) => x.seq) ??
+    allOf(
+      slots,
+      (x) => bitmapProblem('status slot prepares', x.prepares) ?? bitmapProblem('status slot commits', x.commits),
+    )
+  );
+}
 
 function len(what: string, b: Uint8Array, n: number): string | null {
   return b instanceof Uint8Array && b.length === n ? null : `${what} must be ${n} bytes`;
@@ -137,7 +159,8 @@ export function pbftStructureProblem(m: PbftMessage): string | null {
           : null) ??
         (m.missingBatches.some((s) => s < 1) ? 'status missing batch sequence numbers must be at least 1' : null) ??
         increasing('status missing batches', m.missingBatches, (s) => s) ??
-        increasing('status missing view-changes', m.missingViewChanges, (r) => r)
+        increasing('status missing view-changes', m.missingViewChanges, (r) => r) ??
+        statusSlotsProblem(m.slots)
       );
     case 'commit-certificate':
       return (

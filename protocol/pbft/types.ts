@@ -141,8 +141,20 @@ export interface PbftStatus {
   readonly missingBatches: readonly number[];
   /** Replicas (increasing) whose VIEW-CHANGE the NEW-VIEW of `view` it holds names, and it lacks. */
   readonly missingViewChanges: readonly number[];
+  /** What it holds of the sequence numbers in progress above lastExecuted (increasing). */
+  readonly slots: readonly PbftStatusSlot[];
   readonly replica: number;
   readonly signature: Uint8Array;
+}
+
+/** One sequence number in progress at a STATUS's sender: what it holds of it in its view. */
+export interface PbftStatusSlot {
+  readonly seq: number;
+  /** Holds the view's PRE-PREPARE with its batch. */
+  readonly prePrepared: boolean;
+  /** Bitmaps over the validators (bit i % 8 of byte i / 8: replica i's PREPARE, COMMIT); no trailing zero bytes. */
+  readonly prepares: Uint8Array;
+  readonly commits: Uint8Array;
 }
 
 /** Unsigned: 2f+1 COMMITs for one (view, seq) naming the batch's digest. */

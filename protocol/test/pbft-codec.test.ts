@@ -18,7 +18,7 @@ import {
 } from '../pbft/codec.ts';
 import { loadPbftTypes } from '../pbft/schema.ts';
 import { batchDigest, signedDigest, signPbft, signReplies, signRequest, viewChangeRef } from '../pbft/sign.ts';
-import { MAX_STATUS_MISSING_BATCHES } from '../pbft/structure.ts';
+import { MAX_STATUS_BITMAP, MAX_STATUS_MISSING_BATCHES, MAX_STATUS_SLOTS } from '../pbft/structure.ts';
 import type {
   PbftCheckpoint,
   PbftCommit,
@@ -30,6 +30,7 @@ import type {
   PbftReply,
   PbftRequest,
   PbftStatus,
+  PbftStatusSlot,
   PbftViewChange,
 } from '../pbft/types.ts';
 import { PbftVerifier } from '../pbft/verifier.ts';
@@ -120,6 +121,7 @@ const samples: PbftMessage[] = [
       stableCheckpoint: 896,
       missingBatches: [],
       missingViewChanges: [],
+      slots: [],
       replica: 2,
     },
     keys[2]!,
@@ -133,6 +135,10 @@ const samples: PbftMessage[] = [
       stableCheckpoint: 896,
       missingBatches: [1001, 1003],
       missingViewChanges: [0, 3],
+      slots: [
+        { seq: 1001, prePrepared: true, prepares: Uint8Array.of(0b1010), commits: new Uint8Array() },
+        { seq: 1004, prePrepared: false, prepares: Uint8Array.of(0, 1), commits: Uint8Array.of(0x80) },
+      ],
       replica: 2,
     },
     keys[2]!,
@@ -155,10 +161,20 @@ const status = (missingBatches: number[]): PbftStatus =>
       stableCheckpoint: 0,
       missingBatches,
       missingViewChanges: [],
+      slots: [],
       replica: 2,
     },
     keys[2]!,
   );
+
+const slot = (seq: number): PbftStatusSlot => ({
+  seq,
+  prePrepared: true,
+  prepares: Uint8Array.of(0b110),
+  commits: new Uint8Array(),
+});
+/** The wire bytes of a STATUS describing `slots` as given. */
+const statusWithSlots = (slots: PbftStatusSlot[]): Uint8Array => encodePbftMessage({ ...status([]), slots });
 
 describe('PBFT codec', () => {
   it('round-trips every kind of message', () => {
@@ -207,6 +223,29 @@ describe('PBFT codec', () => {
         /at most 1024/,
       ],
       ['request timestamp 0', encodePbftMessage({ ...req, timestamp: 0 }), /timestamp must be at least 1/],
+      ['unsorted slots', statusWithSlots([slot(5), slot(4)]), /status slots must be sorted/],
+      ['repeated slot', statusWithSlots([slot(5), slot(5)]), /status slots must be sorted/],
+      ['slot 0', statusWithSlots([slot(0)]), /slot sequence numbers must be at least 1/],
+      [
+        'prepares bitmap ending in a zero byte',
+        statusWithSlots([{ ...slot(1), prepares: Uint8Array.of(1, 0) }]),
+        /prepares must not end in a zero byte/,
+      ],
+      [
+        'commits bitmap ending in a zero byte',
+        statusWithSlots([{ ...slot(1), commits: Uint8Array.of(0) }]),
+        /commits must not end in a zero byte/,
+      ],
+      [
+        'too long a bitmap',
+        statusWithSlots([{ ...slot(1), commits: new Uint8Array(MAX_STATUS_BITMAP + 1).fill(1) }]),
+        /at most 512/,
+      ],
+      [
+        'too many slots',
+        statusWithSlots(Array.from({ length: MAX_STATUS_SLOTS + 1 }, (_, i) => slot(i + 1))),
+        /describes 1025 slots; at most 1024/,
+      ],
     ];
     for (const [what, bytes, reason] of cases) {
       const r = decodePbftMessage(bytes);

@@ -20,6 +20,7 @@ import { Ed25519Signer } from '../protocol/crypto/ed25519.ts';
 import { signRequest } from '../protocol/pbft/sign.ts';
 import type { PbftRequest } from '../protocol/pbft/types.ts';
 import { REPLICA_DATA_ENV, saturationClient } from './bench-pbft-clients.ts';
+import { redundantInputs, walStats } from './bench-pbft-metrics.ts';
 
 export interface ReplicaWorkerData {
   index: number;
@@ -93,6 +94,8 @@ export interface ReplicaCounters {
   processCpuSeconds: number;
   /** The replica's view: above 0, the primary was replaced (a view change under load). */
   view: number;
+  /** PBFT inputs it refused as already held or no longer needed: retransmissions it did not need. */
+  redundant: number;
 }
 
 async function start(): Promise<{ peerId: string; addrs: string[] }> {
@@ -218,15 +221,6 @@ async function saturate(seconds: number, warmup: number): Promise<SaturationResu
   };
 }
 
-export async function walStats(n: BizraNode): Promise<{ sum: number; count: number }> {
-  const m = (await n.metrics.registry.getMetricsAsJSON()).find((x) => x.name === 'bizra_pbft_wal_write_seconds');
-  const values = (m?.values ?? []) as { metricName?: string; value: number }[];
-  return {
-    sum: values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0,
-    count: values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0,
-  };
-}
-
 const threadCpuSeconds = (): number => threadCpuMicros() / 1e6;
 const processCpuSeconds = (): number => {
   const u = process.cpuUsage();
@@ -248,6 +242,7 @@ async function handle(req: BenchRequest): Promise<unknown> {
         threadCpuSeconds: threadCpuSeconds(),
         processCpuSeconds: processCpuSeconds(),
         view: node!.consensus!.status()?.view ?? 0,
+        redundant: await redundantInputs(node!),
       } satisfies ReplicaCounters;
     case 'low':
       return low(req.requests);

@@ -37,6 +37,7 @@ import { argsOrExitCode, intArg, parseQuietly } from '../testnet/args.ts';
 import { startCluster } from '../testnet/cluster.ts';
 import { saturationClient } from './bench-pbft-clients.ts';
 import { type ReplicaHandle, ReplicaProcess, ReplicaThread } from './bench-pbft-handles.ts';
+import { redundantInputs, walStats } from './bench-pbft-metrics.ts';
 import type { ReplicaCounters, ReplicaWorkerData, SaturationResult } from './bench-pbft-replica.ts';
 import { rawVerifyRate } from './machine-baseline.ts';
 
@@ -154,6 +155,12 @@ interface Row {
    * phase): at least 1, since every replica checks every request, plus its share of votes.
    */
   verifiesPerRequest: number;
+  /**
+   * PBFT inputs the replicas refused as duplicates or no longer needed (retransmissions
+   * they did not need), per request they executed, summed over the replicas (the
+   * saturating phase). A request is executed by each of the n replicas.
+   */
+  redundantPerRequest: number;
   /** Each replica's own thread's CPU over the saturating phase, in cores (thread mode only). */
   threadCores: number[];
   /** Requests of the saturating phase that did not commit within the request timeout (60 s). */
@@ -218,14 +225,17 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
         executedTotal[i]! += c.requests.length;
       });
     }
-    const counters = (): ReplicaCounters[] =>
-      nodes.map((node, i) => ({
-        verifications: node.consensus!.verifications,
-        executed: executedTotal[i]!,
-        threadCpuSeconds: 0,
-        processCpuSeconds: 0,
-        view: node.consensus!.status()?.view ?? 0,
-      }));
+    const counters = (): Promise<ReplicaCounters[]> =>
+      Promise.all(
+        nodes.map(async (node, i) => ({
+          verifications: node.consensus!.verifications,
+          executed: executedTotal[i]!,
+          threadCpuSeconds: 0,
+          processCpuSeconds: 0,
+          view: node.consensus!.status()?.view ?? 0,
+          redundant: await redundantInputs(node),
+        })),
+      );
     primary.onCommitted((c) => {
       if (!measuring) return;
       windowBatches++;
@@ -258,7 +268,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
     let timedOut = 0;
     let stop = false;
     const walBefore = await walStats(nodes[0]!);
-    const before = counters();
+    const before = await counters();
     const client = async (c: number) => {
       for (const r of pools[c]!) {
         if (stop) return;
@@ -287,7 +297,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
     stop = true;
     await running;
     const walAfter = await walStats(nodes[0]!);
-    const end = counters();
+    const end = await counters();
     const verifiesPerRequest = leastVerifiesPerRequest(before, end);
     const throughput = committed / elapsed;
     const threadCores: number[] = [];
@@ -307,6 +317,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
       batches: windowBatches,
       perBatch: windowRequests / Math.max(1, windowBatches),
       verifiesPerRequest,
+      redundantPerRequest: redundantPerRequest(before, end),
       threadCores,
       timedOut,
       view: Math.max(...end.map((c) => c.view)),
@@ -326,6 +337,17 @@ function leastVerifiesPerRequest(before: readonly ReplicaCounters[], after: read
       (a, i) => (a.verifications - before[i]!.verifications) / Math.max(1, a.executed - before[i]!.executed),
     ),
   );
+}
+
+/** Inputs the replicas refused as duplicates or not needed, per request they executed, between two readings. */
+function redundantPerRequest(before: readonly ReplicaCounters[], after: readonly ReplicaCounters[]): number {
+  let redundant = 0;
+  let executed = 0;
+  after.forEach((a, i) => {
+    redundant += a.redundant - before[i]!.redundant;
+    executed += a.executed - before[i]!.executed;
+  });
+  return redundant / Math.max(1, executed);
 }
 
 /** Writes `thread`'s heap snapshot to `file` after `ms` (a diagnostic: the snapshot pauses that replica). */
@@ -428,6 +450,7 @@ async function runSeparate(n: number, args: Args, limitPerN: number): Promise<Me
       batches: sat.batches,
       perBatch: sat.executedRequests / Math.max(1, sat.batches),
       verifiesPerRequest,
+      redundantPerRequest: redundantPerRequest(before, after),
       threadCores,
       timedOut: sat.timedOut,
       view: Math.max(...after.map((c) => c.view)),
@@ -437,15 +460,6 @@ async function runSeparate(n: number, args: Args, limitPerN: number): Promise<Me
     await Promise.allSettled(threads.map((t) => t.terminate()));
     rmSync(root, { recursive: true, force: true });
   }
-}
-
-async function walStats(node: import('../node/node.ts').BizraNode): Promise<{ sum: number; count: number }> {
-  const m = (await node.metrics.registry.getMetricsAsJSON()).find((x) => x.name === 'bizra_pbft_wal_write_seconds');
-  const values = (m?.values ?? []) as { metricName?: string; value: number }[];
-  return {
-    sum: values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0,
-    count: values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0,
-  };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -482,8 +496,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(
       [
         `machine limit = ${cores} cores x raw verifies/s (mean of before and after each n) / n; clients at saturation: ${args.clients}, measured after a ${args.warmup} s warm-up; batch size ${args.batchSize}, delay ${args.batchDelay} ms; view-change timeout ${args.viewChangeTimeout} ms; checkpoint every ${args.checkpointInterval} sequence numbers; ${args.oneLoop ? 'all validators in one event loop' : args.processes ? 'one process per validator' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
-        '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch | verifies per request (least replica) | CPU of each replica thread (cores) | view at the end | timed out | raw verifies/s before / after | ratio at the faster rate |',
-        '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+        '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch | verifies per request (least replica) | redundant inputs per request (all replicas) | CPU of each replica thread (cores) | view at the end | timed out | raw verifies/s before / after | ratio at the faster rate |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
         '',
       ].join('\n'),
     );
@@ -507,7 +521,7 @@ async function main(argv: readonly string[]): Promise<number> {
     before = after;
     if (!args.json) {
       process.stdout.write(
-        `| ${r.n} | ${f(r.limit, 0)} | ${f(r.throughput, 0)} | ${f(r.ratio, 2)} | ${f(r.lowP50)} / ${f(r.lowP99)} | ${f(r.satP50)} / ${f(r.satP99)} | ${f(r.cpuCores, 2)} | ${f(r.walP50 * 1000, 2)} | ${f(r.perBatch)} | ${f(r.verifiesPerRequest, 2)} | ${r.threadCores.map((c) => f(c, 2)).join(' ')} | ${r.view} | ${r.timedOut} | ${f(r.verifyRates[0], 0)} / ${f(r.verifyRates[1], 0)} | ${f(r.ratioAtFaster, 2)} |\n`,
+        `| ${r.n} | ${f(r.limit, 0)} | ${f(r.throughput, 0)} | ${f(r.ratio, 2)} | ${f(r.lowP50)} / ${f(r.lowP99)} | ${f(r.satP50)} / ${f(r.satP99)} | ${f(r.cpuCores, 2)} | ${f(r.walP50 * 1000, 2)} | ${f(r.perBatch)} | ${f(r.verifiesPerRequest, 2)} | ${f(r.redundantPerRequest, 3)} | ${r.threadCores.map((c) => f(c, 2)).join(' ')} | ${r.view} | ${r.timedOut} | ${f(r.verifyRates[0], 0)} / ${f(r.verifyRates[1], 0)} | ${f(r.ratioAtFaster, 2)} |\n`,
       );
     }
   }

@@ -66,6 +66,7 @@ describe('bench:pbft', () => {
         cpuCores: number;
         threadCores: number[];
         verifiesPerRequest: number;
+        redundantPerRequest: number;
         ratio: number;
         ratioAtFaster: number;
         verifyRates: [number, number];
@@ -79,6 +80,8 @@ describe('bench:pbft', () => {
     expect(row.cpuCores).toBeGreaterThan(0);
     expect(row.threadCores).toHaveLength(1);
     expect(row.verifiesPerRequest).toBeGreaterThanOrEqual(1);
+    // A lone validator has no peers to re-send it anything.
+    expect(row.redundantPerRequest).toBe(0);
     // The limit at the faster of the two verify rates is at least the mean's: never a flattering ratio.
     expect(row.verifyRates.every((v) => v > 0)).toBe(true);
     expect(row.ratioAtFaster).toBeGreaterThan(0);

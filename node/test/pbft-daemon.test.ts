@@ -126,6 +126,7 @@ describe('PBFT with a daemon killed by SIGKILL', () => {
     const status = await run(['consensus', 'status', '--api-port', String(apiPort)]);
     expect(status.stdout).toMatch(/^this node: +replica 0$/m);
     expect(status.stdout).toMatch(/^view: +0 \(active\), primary 0$/m);
+    expect(status.stdout).toMatch(/^pipeline: +at most 8 batches in flight as primary$/m);
 
     const stop = new AbortController();
     const load = runLoad(() => nodes, { clients: 4, isLive: () => true, stop: stop.signal });

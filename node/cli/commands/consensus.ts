@@ -53,6 +53,7 @@ interface ConsensusStatus {
   lastExecuted?: number;
   stableCheckpoint?: number;
   pendingRequests?: number;
+  pipelineWindow?: number;
   streams?: number;
   running?: boolean;
   failure?: string;
@@ -139,6 +140,7 @@ export function registerConsensus(program: Command, io: CliIo): void {
         `replica:      ${s.running ? 'running' : `stopped${s.failure ? `: ${s.failure}` : ''}`}`,
         `view:         ${s.view} (${s.active ? 'active' : 'changing view'}), primary ${s.primary}`,
         `executed:     ${s.lastExecuted}, stable checkpoint ${s.stableCheckpoint}, ${s.pendingRequests} pending`,
+        `pipeline:     at most ${s.pipelineWindow} batches in flight as primary`,
         `streams:      ${s.streams} of ${(s.n ?? 1) - 1} validators`,
       );
     }

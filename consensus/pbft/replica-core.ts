@@ -14,6 +14,7 @@ import type {
   PbftPrePrepare,
   PbftPrepare,
   PbftPreparedCertificate,
+  PbftProposal,
   PbftReply,
   PbftRequest,
   PbftSignedMessage,
@@ -77,6 +78,8 @@ export const requestKeyOf = (clientId: string, timestamp: number): string => `${
 export const requestKey = (r: PbftRequest): string => requestKeyOf(hex(r.client), r.timestamp);
 
 export type PbftVoteLike = PbftPrepare | PbftCommit;
+/** A proposal or vote of the view a replica is entering, held until its NEW-VIEW is installed. */
+export type EarlyMessage = PbftProposal | PbftPrepare | PbftCommit;
 
 export class ReplicaCore {
   readonly id: number;
@@ -118,6 +121,13 @@ export class ReplicaCore {
    * again and again, the NEW-VIEW a correct one sent.
    */
   readonly pendingNewViews = new Map<number, PbftNewView>();
+  /**
+   * Checked proposals and votes of `view` that came while this replica waited for its
+   * NEW-VIEW, in arrival order, and how many of each sender: handled once it is installed
+   * (replica-normal-case.ts, holdEarly). Dropped when the view moves on (leaveView).
+   */
+  early: EarlyMessage[] = [];
+  readonly earlyCount = new Map<number, number>();
   /** Votes this replica signed, `${type}:${view}:${seq}`: never sign a different one. */
   readonly signed = new Map<string, PbftPrePrepare | PbftPrepare | PbftCommit>();
   /** View changes since this replica last caught up (executed with nothing left pending): the timeout is base * 2^attempts. */

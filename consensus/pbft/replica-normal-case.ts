@@ -16,6 +16,7 @@ import { isCommittedLocal, isPrepared, matchingVoters, sameDigest } from './quor
 import { takeCheckpoint } from './replica-checkpoints.ts';
 import {
   type ClientEntry,
+  type EarlyMessage,
   hex,
   type PbftVoteLike,
   type ReplicaCore,
@@ -126,11 +127,30 @@ function takeLive(core: ReplicaCore, max: number): string[] {
   return keys;
 }
 
+/**
+ * A checked proposal or vote of the view this replica is entering, come before its
+ * NEW-VIEW is installed (the NEW-VIEW is late, or held back for a VIEW-CHANGE it names):
+ * kept, and handled once the NEW-VIEW is in (PbftReplica.receive), instead of refused and
+ * fetched again through a STATUS a round trip later. At most maxRetransmit a sender, so a
+ * faulty one cannot fill memory; beyond that it is refused as before.
+ */
+function holdEarly(core: ReplicaCore, m: EarlyMessage, sender: number): PbftOutcome {
+  const held = core.earlyCount.get(sender) ?? 0;
+  if (held >= core.opts.maxRetransmit) {
+    return reject(
+      'view-changing',
+      `waiting for the NEW-VIEW of view ${core.view}; ${held} messages of replica ${sender} held`,
+    );
+  }
+  core.earlyCount.set(sender, held + 1);
+  core.early.push(m);
+  return ACCEPTED;
+}
+
 export function onProposal(core: ReplicaCore, p: PbftProposal): PbftOutcome {
   const pp = p.prePrepare;
   if (pp.view !== core.view)
     return reject('wrong-view', `pre-prepare for view ${pp.view}; this replica is in ${core.view}`);
-  if (!core.active) return reject('view-changing', `waiting for the NEW-VIEW of view ${core.view}`);
   const slot = core.slots.get(pp.seq);
   if (slot?.prePrepare != null && slot.batch === null && sameDigest(slot.prePrepare.digest, pp.digest)) {
     // The batch of a PRE-PREPARE a NEW-VIEW re-issued, which this replica asked its peers
@@ -149,6 +169,7 @@ export function onProposal(core: ReplicaCore, p: PbftProposal): PbftOutcome {
   }
   const sig = checkReplicaSignature(pp, core.validators, core.verifier);
   if (sig !== null) return reject(sig.reason, sig.detail);
+  if (!core.active) return holdEarly(core, p, pp.replica);
   const held = slot?.prePrepare;
   if (held != null) {
     return sameDigest(held.digest, pp.digest)
@@ -223,7 +244,6 @@ export function trackBatch(core: ReplicaCore, batch: readonly PbftRequest[]): vo
 export function onVote(core: ReplicaCore, v: PbftPrepare | PbftCommit): PbftOutcome {
   if (v.view !== core.view)
     return reject('wrong-view', `${v.type} for view ${v.view}; this replica is in ${core.view}`);
-  if (!core.active) return reject('view-changing', `waiting for the NEW-VIEW of view ${core.view}`);
   if (!core.inWindow(v.seq)) {
     return reject('outside-watermarks', `sequence ${v.seq} is outside (${core.h}, ${core.h + core.opts.logWindow}]`);
   }
@@ -234,6 +254,7 @@ export function onVote(core: ReplicaCore, v: PbftPrepare | PbftCommit): PbftOutc
   }
   const sig = checkReplicaSignature(v, core.validators, core.verifier);
   if (sig !== null) return reject(sig.reason, sig.detail);
+  if (!core.active) return holdEarly(core, v, v.replica);
   const slot = core.slots.get(v.seq);
   const votes: Map<number, PbftVoteLike> | undefined = v.type === 'prepare' ? slot?.prepares : slot?.commits;
   const held = votes?.get(v.replica);

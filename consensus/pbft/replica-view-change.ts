@@ -59,6 +59,8 @@ export function leaveView(core: ReplicaCore): void {
     slot.prepared = false;
     slot.proposedAtMs = null;
   }
+  core.early = [];
+  core.earlyCount.clear();
   core.queue = [];
   core.proposed.clear();
   core.newView = null;

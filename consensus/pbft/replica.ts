@@ -159,6 +159,13 @@ export class PbftReplica {
     let outcome: PbftOutcome = ACCEPTED;
     const out = this.#run(nowMs, () => {
       outcome = this.#dispatch(message);
+      // A NEW-VIEW installed: the proposals and votes of its view that came before it.
+      if (this.#core.active && this.#core.early.length > 0) {
+        const early = this.#core.early;
+        this.#core.early = [];
+        this.#core.earlyCount.clear();
+        for (const m of early) this.#dispatch(m);
+      }
     });
     return { ...out, outcome };
   }

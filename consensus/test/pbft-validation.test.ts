@@ -192,14 +192,25 @@ describe('PBFT message validation', () => {
     expectRejected(c, 1, vc, 'duplicate');
   });
 
-  it('refuses normal-case messages while changing views', () => {
+  it('while changing views, holds checked votes of the new view (up to maxRetransmit a sender) and refuses the rest', () => {
     const c = started();
     // f+1 = 2 view-changes for view 1 make replica 2 join (and wait: the primary of 1 is replica 1).
     c.replica(2).receive(viewChange(c, 1, 1), c.now);
     c.replica(2).receive(viewChange(c, 3, 1), c.now);
     expect(c.replica(2).view).toBe(1);
     expect(c.replica(2).active).toBe(false);
-    expectRejected(c, 2, c.vote('prepare', 3, 1, 1, new Uint8Array(32)), 'view-changing');
+    const early = c.vote('prepare', 3, 1, 1, new Uint8Array(32));
+    const max = c.replica(2).opts.maxRetransmit;
+    for (let k = 0; k < max; k++) expect(c.replica(2).receive(early, c.now).outcome.ok).toBe(true);
+    expectRejected(c, 2, early, 'view-changing');
+    // Another sender has a quota of its own; a forged vote is refused, not held.
+    expect(c.replica(2).receive(c.vote('commit', 0, 1, 1, new Uint8Array(32)), c.now).outcome.ok).toBe(true);
+    expectRejected(
+      c,
+      2,
+      { ...c.vote('commit', 0, 1, 2, new Uint8Array(32)), signature: new Uint8Array(64) },
+      'bad-signature',
+    );
     expectRejected(c, 2, c.vote('prepare', 3, 0, 1, new Uint8Array(32)), 'wrong-view');
   });
 

@@ -14,7 +14,7 @@ import type {
 import { ACCEPTED, type PbftOutcome, reject } from './output.ts';
 import { sameDigest } from './quorum.ts';
 import { makeStable } from './replica-checkpoints.ts';
-import { hex, type ReplicaCore } from './replica-core.ts';
+import { hex, type ReplicaCore, type Slot } from './replica-core.ts';
 import { executeReady } from './replica-normal-case.ts';
 import { cancelViewChangeTimer, missingViewChanges } from './replica-view-change.ts';
 import { checkCheckpointProof, checkCommitCertificate, checkReplicaSignature, type Problem } from './validate.ts';
@@ -54,14 +54,22 @@ function viewChangeFor(core: ReplicaCore, r: number, view: number): PbftViewChan
   return vc !== undefined && vc.newView >= view ? vc : null;
 }
 
+/** This view's slots above the last executed sequence number, in order; none while waiting for a NEW-VIEW. */
+function* slotsInProgress(core: ReplicaCore): Generator<Slot> {
+  if (!core.active) return;
+  const top = core.h + core.opts.logWindow;
+  for (let seq = core.lastExec + 1; seq <= top; seq++) {
+    const slot = core.slots.get(seq);
+    if (slot !== undefined) yield slot;
+  }
+}
+
 /** Sequence numbers whose re-issued PRE-PREPARE waits here for a batch (at most a retransmission budget). */
 export function missingBatches(core: ReplicaCore): number[] {
   const seqs: number[] = [];
-  if (!core.active) return seqs;
-  const top = core.h + core.opts.logWindow;
-  for (let seq = core.lastExec + 1; seq <= top && seqs.length < core.opts.maxRetransmit; seq++) {
-    const slot = core.slots.get(seq);
-    if (slot?.prePrepare != null && slot.batch === null && slot.committed === null) seqs.push(seq);
+  for (const slot of slotsInProgress(core)) {
+    if (seqs.length >= core.opts.maxRetransmit) break;
+    if (slot.prePrepare !== null && slot.batch === null && slot.committed === null) seqs.push(slot.seq);
   }
   return seqs;
 }
@@ -85,15 +93,12 @@ const hasBit = (b: Uint8Array | undefined, r: number): boolean =>
  */
 export function statusSlots(core: ReplicaCore): PbftStatusSlot[] {
   const out: PbftStatusSlot[] = [];
-  if (!core.active) return out;
-  const top = core.h + core.opts.logWindow;
-  for (let seq = core.lastExec + 1; seq <= top && out.length < core.opts.maxRetransmit; seq++) {
-    const slot = core.slots.get(seq);
-    if (slot === undefined) continue;
+  for (const slot of slotsInProgress(core)) {
+    if (out.length >= core.opts.maxRetransmit) break;
     const prePrepared = slot.prePrepare !== null && slot.batch !== null;
     if (!prePrepared && slot.prepares.size === 0 && slot.commits.size === 0) continue;
     out.push({
-      seq,
+      seq: slot.seq,
       prePrepared,
       prepares: voteBitmap([...slot.prepares.keys()]),
       commits: voteBitmap([...slot.commits.keys()]),

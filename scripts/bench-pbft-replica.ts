@@ -96,6 +96,9 @@ export interface ReplicaCounters {
   view: number;
   /** PBFT inputs it refused as already held or no longer needed: retransmissions it did not need. */
   redundant: number;
+  /** Its bound on batches in flight, and whether it is the primary of its view (replica-pipeline.ts). */
+  pipelineWindow: number;
+  primary: boolean;
 }
 
 async function start(): Promise<{ peerId: string; addrs: string[] }> {
@@ -235,15 +238,19 @@ async function handle(req: BenchRequest): Promise<unknown> {
       return introduce(req.peers);
     case 'streams':
       return node!.consensus!.streams();
-    case 'counters':
+    case 'counters': {
+      const status = node!.consensus!.status();
       return {
         verifications: node!.consensus!.verifications,
         executed: executedTotal,
         threadCpuSeconds: threadCpuSeconds(),
         processCpuSeconds: processCpuSeconds(),
-        view: node!.consensus!.status()?.view ?? 0,
+        view: status?.view ?? 0,
         redundant: await redundantInputs(node!),
+        pipelineWindow: status?.pipelineWindow ?? 0,
+        primary: status !== null && status.primary === status.id,
       } satisfies ReplicaCounters;
+    }
     case 'low':
       return low(req.requests);
     case 'sign':

@@ -167,6 +167,8 @@ interface Row {
   timedOut: number;
   /** The highest view any replica is in after the run: above 0, the load caused view changes. */
   view: number;
+  /** The pipeline bound of the primary of that view at the end (null if it is not the primary of its own view). */
+  pipelineWindow: number | null;
   /** Raw single-core verifies per second just before and just after this n's run. */
   verifyRates: [number, number];
   /**
@@ -227,14 +229,19 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
     }
     const counters = (): Promise<ReplicaCounters[]> =>
       Promise.all(
-        nodes.map(async (node, i) => ({
-          verifications: node.consensus!.verifications,
-          executed: executedTotal[i]!,
-          threadCpuSeconds: 0,
-          processCpuSeconds: 0,
-          view: node.consensus!.status()?.view ?? 0,
-          redundant: await redundantInputs(node),
-        })),
+        nodes.map(async (node, i) => {
+          const status = node.consensus!.status();
+          return {
+            verifications: node.consensus!.verifications,
+            executed: executedTotal[i]!,
+            threadCpuSeconds: 0,
+            processCpuSeconds: 0,
+            view: status?.view ?? 0,
+            redundant: await redundantInputs(node),
+            pipelineWindow: status?.pipelineWindow ?? 0,
+            primary: status !== null && status.primary === status.id,
+          };
+        }),
       );
     primary.onCommitted((c) => {
       if (!measuring) return;
@@ -321,6 +328,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
       threadCores,
       timedOut,
       view: Math.max(...end.map((c) => c.view)),
+      pipelineWindow: primaryPipelineWindow(end),
     };
   } finally {
     await cluster.stop();
@@ -337,6 +345,12 @@ function leastVerifiesPerRequest(before: readonly ReplicaCounters[], after: read
       (a, i) => (a.verifications - before[i]!.verifications) / Math.max(1, a.executed - before[i]!.executed),
     ),
   );
+}
+
+/** The pipeline bound of the replica that is primary in the highest view any replica is in, if it is there. */
+function primaryPipelineWindow(counters: readonly ReplicaCounters[]): number | null {
+  const view = Math.max(...counters.map((c) => c.view));
+  return counters.find((c) => c.primary && c.view === view)?.pipelineWindow ?? null;
 }
 
 /** Inputs the replicas refused as duplicates or not needed, per request they executed, between two readings. */
@@ -454,6 +468,7 @@ async function runSeparate(n: number, args: Args, limitPerN: number): Promise<Me
       threadCores,
       timedOut: sat.timedOut,
       view: Math.max(...after.map((c) => c.view)),
+      pipelineWindow: primaryPipelineWindow(after),
     };
   } finally {
     await Promise.allSettled(threads.map((t) => t.request({ kind: 'stop' })));
@@ -496,8 +511,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(
       [
         `machine limit = ${cores} cores x raw verifies/s (mean of before and after each n) / n; clients at saturation: ${args.clients}, measured after a ${args.warmup} s warm-up; batch size ${args.batchSize}, delay ${args.batchDelay} ms; view-change timeout ${args.viewChangeTimeout} ms; checkpoint every ${args.checkpointInterval} sequence numbers; ${args.oneLoop ? 'all validators in one event loop' : args.processes ? 'one process per validator' : 'one worker thread per validator'}; ${args.verifyWorkers} verify worker(s) per validator`,
-        '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch | verifies per request (least replica) | redundant inputs per request (all replicas) | CPU of each replica thread (cores) | view at the end | timed out | raw verifies/s before / after | ratio at the faster rate |',
-        '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+        '| n | limit req/s | committed req/s | ratio | low-load p50 / p99 ms | saturated p50 / p99 ms | CPU cores used | WAL write mean ms | requests per batch | verifies per request (least replica) | redundant inputs per request (all replicas) | CPU of each replica thread (cores) | view at the end | pipeline bound of the primary at the end | timed out | raw verifies/s before / after | ratio at the faster rate |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
         '',
       ].join('\n'),
     );
@@ -521,7 +536,7 @@ async function main(argv: readonly string[]): Promise<number> {
     before = after;
     if (!args.json) {
       process.stdout.write(
-        `| ${r.n} | ${f(r.limit, 0)} | ${f(r.throughput, 0)} | ${f(r.ratio, 2)} | ${f(r.lowP50)} / ${f(r.lowP99)} | ${f(r.satP50)} / ${f(r.satP99)} | ${f(r.cpuCores, 2)} | ${f(r.walP50 * 1000, 2)} | ${f(r.perBatch)} | ${f(r.verifiesPerRequest, 2)} | ${f(r.redundantPerRequest, 3)} | ${r.threadCores.map((c) => f(c, 2)).join(' ')} | ${r.view} | ${r.timedOut} | ${f(r.verifyRates[0], 0)} / ${f(r.verifyRates[1], 0)} | ${f(r.ratioAtFaster, 2)} |\n`,
+        `| ${r.n} | ${f(r.limit, 0)} | ${f(r.throughput, 0)} | ${f(r.ratio, 2)} | ${f(r.lowP50)} / ${f(r.lowP99)} | ${f(r.satP50)} / ${f(r.satP99)} | ${f(r.cpuCores, 2)} | ${f(r.walP50 * 1000, 2)} | ${f(r.perBatch)} | ${f(r.verifiesPerRequest, 2)} | ${f(r.redundantPerRequest, 3)} | ${r.threadCores.map((c) => f(c, 2)).join(' ')} | ${r.view} | ${r.pipelineWindow ?? '-'} | ${r.timedOut} | ${f(r.verifyRates[0], 0)} / ${f(r.verifyRates[1], 0)} | ${f(r.ratioAtFaster, 2)} |\n`,
       );
     }
   }

@@ -67,6 +67,7 @@ describe('bench:pbft', () => {
         threadCores: number[];
         verifiesPerRequest: number;
         redundantPerRequest: number;
+        pipelineWindow: number | null;
         ratio: number;
         ratioAtFaster: number;
         verifyRates: [number, number];
@@ -82,6 +83,9 @@ describe('bench:pbft', () => {
     expect(row.verifiesPerRequest).toBeGreaterThanOrEqual(1);
     // A lone validator has no peers to re-send it anything.
     expect(row.redundantPerRequest).toBe(0);
+    // The lone validator is the primary; its bound is between 1 and the default 8.
+    expect(row.pipelineWindow).toBeGreaterThanOrEqual(1);
+    expect(row.pipelineWindow).toBeLessThanOrEqual(8);
     // The limit at the faster of the two verify rates is at least the mean's: never a flattering ratio.
     expect(row.verifyRates.every((v) => v > 0)).toBe(true);
     expect(row.ratioAtFaster).toBeGreaterThan(0);

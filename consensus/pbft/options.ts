@@ -23,11 +23,12 @@ export interface PbftOptions {
    * Most batches in flight at the primary (proposed and not yet executed there), full ones
    * included. The primary's actual bound adapts below this: it halves (at most once per
    * round of batches in flight) when a batch took longer than a quarter of
-   * viewChangeTimeoutMs from its PRE-PREPARE to its execution, and grows by one per round
-   * while batches execute faster than that. Under overload requests then wait in the
-   * primary's queue (and are refused there beyond maxPendingRequests) instead of piling up
-   * as proposals at every backup, where a round longer than the timeout brings view
-   * changes. The bound is a pace, not a rule of the protocol: backups accept any number.
+   * viewChangeTimeoutMs from its PRE-PREPARE to its execution, grows by one per round
+   * while batches execute faster than that, and restarts at 1 when the replica becomes a
+   * new view's primary. Under overload requests then wait in the primary's queue (and are
+   * refused there beyond maxPendingRequests) instead of piling up as proposals at every
+   * backup, where a round longer than the timeout brings view changes. The bound is a
+   * pace, not a rule of the protocol: backups accept any number.
    */
   maxBatchesInFlight: number;
   /** How long a backup waits for a pending request to execute before it starts a view change; doubles with each view change until the replica has caught up (executed with nothing pending). */

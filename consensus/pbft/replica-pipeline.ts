@@ -26,6 +26,18 @@ export function pipelineTargetMs(core: ReplicaCore): number {
 }
 
 /**
+ * This replica became the primary of a new view: a view change is the federation's
+ * timeout, so its pipeline restarts at one batch, as TCP restarts its window after a
+ * retransmission timeout, and grows back by one a round while batches execute in time.
+ * Without it a new primary started at the maximum it had never lowered (as a backup it
+ * measured nothing), a burst at the moment the federation is least able to take one.
+ */
+export function restartPipeline(core: ReplicaCore): void {
+  core.pipelineWindow = 1;
+  core.pipelineCutSeq = core.nextSeq - 1;
+}
+
+/**
  * A batch this replica proposed in this view executed: adapt the bound. Halve it when the
  * batch was late, at most once per round (only for a batch proposed after the last halving,
  * as TCP reacts once per window); otherwise grow it by one batch per round.

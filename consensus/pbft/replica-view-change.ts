@@ -16,6 +16,7 @@ import { primaryOf, sameDigest } from './quorum.ts';
 import { askForState, makeStable } from './replica-checkpoints.ts';
 import { hex, type ReplicaCore } from './replica-core.ts';
 import { acceptPrePrepare, propose } from './replica-normal-case.ts';
+import { restartPipeline } from './replica-pipeline.ts';
 import { broadcastStatus } from './replica-retransmission.ts';
 import { checkReplicaSignature, checkViewChange } from './validate.ts';
 
@@ -289,6 +290,7 @@ export function installNewView(
   core.out.timers.push({ timer: 'view-change', atMs: null });
   if (core.isPrimary) {
     core.nextSeq = top + 1;
+    restartPipeline(core);
     core.queue = [...core.pending.keys()];
     propose(core, false);
   } else if (core.pending.size > 0) {

@@ -75,6 +75,10 @@ describe('PBFT view change', () => {
     // The new primary (1) holds the request as pending and proposes it in view 1.
     c.run();
     for (const i of [1, 2, 3]) expect(c.apps[i]!.get('a')).toBe('v');
+    // Its pipeline restarted at one batch with the view change, and grew by one when that
+    // batch executed in time; the backups' bounds are untouched.
+    expect(c.replica(1).pipelineWindow).toBe(2);
+    expect(c.replica(2).pipelineWindow).toBe(8);
   });
 
   it('re-signs a REPLY alone (a tree of one) when it is re-sent after the view moved, naming the new view', () => {

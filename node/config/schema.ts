@@ -367,7 +367,7 @@ export const SETTINGS = [
     schema: int(1, 256),
     allowed: 'an integer from 1 to 256',
     description:
-      'Most batches the node keeps in flight as primary (proposed, not yet executed). It halves its own bound while batches take longer than a quarter of `consensus.viewChangeTimeoutMs` from proposal to execution, and grows it back by one per round, so that an overloaded federation queues requests at the primary instead of changing views; on a network with long round trips raise `consensus.viewChangeTimeoutMs` to several of them.',
+      'Most batches the node keeps in flight as primary (proposed, not yet executed). It halves its own bound while batches take longer than a quarter of `consensus.viewChangeTimeoutMs` from proposal to execution, grows it back by one per round, and restarts it at 1 when the node becomes the primary of a new view, so that an overloaded federation queues requests at the primary instead of changing views; on a network with long round trips raise `consensus.viewChangeTimeoutMs` to several of them.',
     default: 8,
   }),
   setting({

@@ -22,8 +22,9 @@ const realClocks: SliceClocks = { wallMs: () => performance.now(), cpuMicros: th
 /**
  * Whether this thread has used `budgetMicros` of CPU since start(), asking the kernel
  * only when it could have: a thread's CPU time never advances faster than the wall
- * clock, so until the wall clock has covered what is left of the budget the answer is
- * no. Asking at every input (one getrusage each) was 1-2 % of a saturated validator's
+ * clock (but for the kernel accounting it at scheduler ticks, which at worst lets a slice
+ * run a tick long), so until the wall clock has covered what is left of the budget the
+ * answer is no. Asking at every input (one getrusage each) was 1-2 % of a saturated validator's
  * CPU, more in a VM where system calls are dear; a slice now asks a few times.
  */
 export class CpuSlice {

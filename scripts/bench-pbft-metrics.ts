@@ -11,6 +11,19 @@ export async function walStats(n: BizraNode): Promise<{ sum: number; count: numb
   };
 }
 
+/** What the benchmark reads of `n`'s replica state at each reading, beside its counters. */
+export async function replicaState(
+  n: BizraNode,
+): Promise<{ view: number; redundant: number; pipelineWindow: number; primary: boolean }> {
+  const status = n.consensus!.status();
+  return {
+    view: status?.view ?? 0,
+    redundant: await redundantInputs(n),
+    pipelineWindow: status?.pipelineWindow ?? 0,
+    primary: status !== null && status.primary === status.id,
+  };
+}
+
 /** Inputs `n`'s replica refused as `duplicate` or `not-needed` (bizra_pbft_messages_total): retransmissions it did not need. */
 export async function redundantInputs(n: BizraNode): Promise<number> {
   const m = (await n.metrics.registry.getMetricsAsJSON()).find((x) => x.name === 'bizra_pbft_messages_total');

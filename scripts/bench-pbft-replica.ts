@@ -20,7 +20,7 @@ import { Ed25519Signer } from '../protocol/crypto/ed25519.ts';
 import { signRequest } from '../protocol/pbft/sign.ts';
 import type { PbftRequest } from '../protocol/pbft/types.ts';
 import { REPLICA_DATA_ENV, saturationClient } from './bench-pbft-clients.ts';
-import { redundantInputs, walStats } from './bench-pbft-metrics.ts';
+import { replicaState, walStats } from './bench-pbft-metrics.ts';
 
 export interface ReplicaWorkerData {
   index: number;
@@ -238,19 +238,14 @@ async function handle(req: BenchRequest): Promise<unknown> {
       return introduce(req.peers);
     case 'streams':
       return node!.consensus!.streams();
-    case 'counters': {
-      const status = node!.consensus!.status();
+    case 'counters':
       return {
         verifications: node!.consensus!.verifications,
         executed: executedTotal,
         threadCpuSeconds: threadCpuSeconds(),
         processCpuSeconds: processCpuSeconds(),
-        view: status?.view ?? 0,
-        redundant: await redundantInputs(node!),
-        pipelineWindow: status?.pipelineWindow ?? 0,
-        primary: status !== null && status.primary === status.id,
+        ...(await replicaState(node!)),
       } satisfies ReplicaCounters;
-    }
     case 'low':
       return low(req.requests);
     case 'sign':

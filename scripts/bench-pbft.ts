@@ -37,7 +37,7 @@ import { argsOrExitCode, intArg, parseQuietly } from '../testnet/args.ts';
 import { startCluster } from '../testnet/cluster.ts';
 import { saturationClient } from './bench-pbft-clients.ts';
 import { type ReplicaHandle, ReplicaProcess, ReplicaThread } from './bench-pbft-handles.ts';
-import { redundantInputs, walStats } from './bench-pbft-metrics.ts';
+import { replicaState, walStats } from './bench-pbft-metrics.ts';
 import type { ReplicaCounters, ReplicaWorkerData, SaturationResult } from './bench-pbft-replica.ts';
 import { rawVerifyRate } from './machine-baseline.ts';
 
@@ -229,19 +229,13 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
     }
     const counters = (): Promise<ReplicaCounters[]> =>
       Promise.all(
-        nodes.map(async (node, i) => {
-          const status = node.consensus!.status();
-          return {
-            verifications: node.consensus!.verifications,
-            executed: executedTotal[i]!,
-            threadCpuSeconds: 0,
-            processCpuSeconds: 0,
-            view: status?.view ?? 0,
-            redundant: await redundantInputs(node),
-            pipelineWindow: status?.pipelineWindow ?? 0,
-            primary: status !== null && status.primary === status.id,
-          };
-        }),
+        nodes.map(async (node, i) => ({
+          verifications: node.consensus!.verifications,
+          executed: executedTotal[i]!,
+          threadCpuSeconds: 0,
+          processCpuSeconds: 0,
+          ...(await replicaState(node)),
+        })),
       );
     primary.onCommitted((c) => {
       if (!measuring) return;

@@ -247,7 +247,7 @@ export class NodeMetrics {
     });
     this.pbftPipelineWindow = new Gauge({
       name: 'bizra_pbft_pipeline_window',
-      help: 'Batches this replica keeps in flight at most as primary: maxBatchesInFlight, halved while batches execute later than a quarter of the view-change timeout.',
+      help: 'Batches this replica keeps in flight at most as primary: maxBatchesInFlight, halved while batches execute later than a quarter of the view-change timeout, restarted at 1 when it becomes the primary of a new view.',
       registers,
     });
     this.pbftCommitLatency = new Histogram({

@@ -6,9 +6,10 @@
  * Why: at saturation one batch object is encoded for its digest, for the wire and for
  * its WAL record (the proposal, or a backup's prepared certificate), and each request's
  * body once more for its signature digest. Messages are read-only (see
- * types.ts), so the bytes of an object never change: a WeakMap keeps them while the
+ * types.ts), so the bytes of an object never change: they are kept while the
  * object lives, and everything that embeds a batch copies its bytes instead of encoding
- * its requests again.
+ * its requests again. The bytes are kept on the object itself (object-slot.ts), not in
+ * WeakMaps, whose upkeep showed in the collector's profile.
  *
  * The bytes are exactly what protobufjs writes for the objects codec.ts builds (and what
  * protoc writes; protocol/test/pbft-codec.test.ts compares all three): fields in number
@@ -16,6 +17,8 @@
  * empty, embedded messages always written. An object with a number outside 0..2^53-1
  * (no valid message has one) is not assembled here: the caller falls back to protobufjs.
  */
+
+import { ObjectSlot } from './object-slot.ts';
 import type {
   PbftCheckpoint,
   PbftCommitCertificate,
@@ -26,10 +29,10 @@ import type {
   PbftVoteFields,
 } from './types.ts';
 
-const bodies = new WeakMap<object, Uint8Array>();
-const wholes = new WeakMap<object, Uint8Array>();
-const batches = new WeakMap<readonly PbftRequest[], Uint8Array>();
-const frames = new WeakMap<object, Uint8Array>();
+const bodies = new ObjectSlot<object, Uint8Array>('bizra.pbft.bodyBytes');
+const wholes = new ObjectSlot<object, Uint8Array>('bizra.pbft.wholeBytes');
+const batches = new ObjectSlot<readonly PbftRequest[], Uint8Array>('bizra.pbft.batchBytes');
+const frames = new ObjectSlot<object, Uint8Array>('bizra.pbft.frame');
 
 const isUint53 = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
 
@@ -44,7 +47,7 @@ export function rememberReadBytes(o: PbftRequest | PbftVoteFields, body: Uint8Ar
 }
 
 /** Signed bodies (of CHECKPOINTs, VIEW-CHANGEs, NEW-VIEWs) as read from canonical frames (view-change-reader.ts). */
-const readBodies = new WeakMap<object, Uint8Array>();
+const readBodies = new ObjectSlot<object, Uint8Array>('bizra.pbft.readBody');
 
 /** Remembers the signed body bytes `m` was read from: what encoding its body would give. */
 export function rememberReadBody(m: PbftCheckpoint | PbftViewChange | PbftNewView, body: Uint8Array): void {
@@ -134,7 +137,7 @@ const LD = (n: number): number => (n << 3) | 2;
 /** Field `n` with wire type 0 (varint). */
 const VI = (n: number): number => n << 3;
 
-function remembered<K extends object>(cache: WeakMap<K, Uint8Array>, key: K, make: () => Uint8Array): Uint8Array {
+function remembered<K extends object>(cache: ObjectSlot<K, Uint8Array>, key: K, make: () => Uint8Array): Uint8Array {
   let b = cache.get(key);
   if (b === undefined) {
     b = make();

@@ -2,8 +2,9 @@
  * Signature checks for PBFT messages, with two caches that pay off when one process
  * holds many replicas (the simulator, an in-process testnet) or one message is looked
  * at many times (a VIEW-CHANGE re-checked inside every NEW-VIEW):
- * - the signed digest of each message object (a WeakMap: the object is never mutated,
- *   see types.ts), and of each batch array;
+ * - the signed digest of each message object (kept on the object under this verifier's
+ *   own symbol, object-slot.ts: the object is never mutated, see types.ts), and of each
+ *   batch array;
  * - valid (public key, digest, signature) triples, bounded, oldest dropped first, found
  *   by their signature and then compared byte for byte on digest and key, so a hit is
  *   exactly as strict as verifying again. (Keyed by the signature alone, not a string of
@@ -14,6 +15,7 @@
  * One verifier may be shared by every replica of a process: it holds no per-replica state.
  */
 import { Ed25519Verifier } from '../crypto/ed25519.ts';
+import { ObjectSlot } from './object-slot.ts';
 import { batchDigest, signedDigest } from './sign.ts';
 import type { PbftRequest, PbftSignedMessage } from './types.ts';
 
@@ -40,7 +42,7 @@ interface Checked {
 
 export class PbftVerifier {
   readonly #ed = new Ed25519Verifier();
-  readonly #digests = new WeakMap<object, Uint8Array>();
+  readonly #digests = new ObjectSlot<object, Uint8Array>('bizra.pbft.signedDigest');
   /** Valid signatures by their bytes (latin1), with what they were checked against. */
   readonly #valid = new Map<string, Checked>();
   readonly #max: number;

@@ -16,3 +16,9 @@ export function saturationClient(c: number): Ed25519Signer {
 
 /** The environment variable that hands a replica child process its ReplicaWorkerData (as JSON). */
 export const REPLICA_DATA_ENV = 'BIZRA_BENCH_REPLICA';
+
+/**
+ * Low-load requests sent first and left out of the latencies (connections, code paths and
+ * the WAL warm up): `--low` counts them, so it must be above this.
+ */
+export const LOW_LOAD_WARMUP = 10;

@@ -19,7 +19,7 @@ import { BizraNode } from '../node/node.ts';
 import { Ed25519Signer } from '../protocol/crypto/ed25519.ts';
 import { signRequest } from '../protocol/pbft/sign.ts';
 import type { PbftRequest } from '../protocol/pbft/types.ts';
-import { REPLICA_DATA_ENV, saturationClient } from './bench-pbft-clients.ts';
+import { LOW_LOAD_WARMUP, REPLICA_DATA_ENV, saturationClient } from './bench-pbft-clients.ts';
 import { replicaState, walStats } from './bench-pbft-metrics.ts';
 
 export interface ReplicaWorkerData {
@@ -151,7 +151,7 @@ async function low(requests: number): Promise<number[]> {
     const t = performance.now();
     const a = await service.submit(r);
     if (!a.ok) throw new Error(`low-load request failed: ${a.code} ${a.message}`);
-    if (i > 10) out.push(performance.now() - t);
+    if (i > LOW_LOAD_WARMUP) out.push(performance.now() - t);
   }
   return out;
 }

@@ -35,7 +35,7 @@ import { signRequest } from '../protocol/pbft/sign.ts';
 import type { PbftRequest } from '../protocol/pbft/types.ts';
 import { argsOrExitCode, intArg, parseQuietly } from '../testnet/args.ts';
 import { startCluster } from '../testnet/cluster.ts';
-import { saturationClient } from './bench-pbft-clients.ts';
+import { LOW_LOAD_WARMUP, saturationClient } from './bench-pbft-clients.ts';
 import { type ReplicaHandle, ReplicaProcess, ReplicaThread } from './bench-pbft-handles.ts';
 import { replicaState, walStats } from './bench-pbft-metrics.ts';
 import type { ReplicaCounters, ReplicaWorkerData, SaturationResult } from './bench-pbft-replica.ts';
@@ -78,7 +78,12 @@ function program(): Command {
         .default(4 * defaultPbftOptions.batchSize),
     )
     .addOption(
-      new Option('--low <k>', 'requests at low load (one at a time)').argParser(intArg(10, 100_000)).default(200),
+      new Option(
+        '--low <k>',
+        `requests at low load (one at a time; the first ${LOW_LOAD_WARMUP} warm up and are not counted)`,
+      )
+        .argParser(intArg(LOW_LOAD_WARMUP + 1, 100_000))
+        .default(200),
     )
     .addOption(
       new Option('--batch-size <b>', 'requests per batch (validator-set param)')
@@ -250,7 +255,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
       const t = performance.now();
       const a = await primary.submit(r);
       if (!a.ok) throw new Error(`low-load request failed: ${a.code} ${a.message}`);
-      if (i > 10) low.push(performance.now() - t);
+      if (i > LOW_LOAD_WARMUP) low.push(performance.now() - t);
     }
     // Saturating load: pre-signed requests, `clients` outstanding at once.
     const perClient = Math.ceil((limitPerN * 1.5 * (args.seconds + args.warmup)) / args.clients) + 50;

@@ -41,6 +41,11 @@ describe('bench:pbft', () => {
     const snapshot = await bench(['--n', '1', '--processes', '--heap-snapshot', 'x.heapsnapshot']);
     expect(snapshot.code).toBe(2);
     expect(snapshot.stderr).toContain('--heap-snapshot takes a worker thread');
+    // The first 10 low-load requests are warm-up: 10 would leave no latency to report.
+    const low = await bench(['--n', '1', '--low', '10']);
+    expect(low.code).toBe(2);
+    expect(low.stderr).toContain('Expected an integer from 11');
+    expect(low.stderr).not.toContain('Ed25519 verify');
   });
 
   it('runs a validator in its own process with --processes and reports its commits and CPU', async () => {
@@ -62,6 +67,7 @@ describe('bench:pbft', () => {
     const report = JSON.parse(r.stdout) as {
       rows: {
         n: number;
+        lowP50: number | null;
         committed: number;
         cpuCores: number;
         threadCores: number[];
@@ -76,6 +82,8 @@ describe('bench:pbft', () => {
     expect(report.rows).toHaveLength(1);
     const row = report.rows[0]!;
     expect(row.n).toBe(1);
+    // Two low-load requests past the warm-up were timed (NaN, had none been, is null in JSON).
+    expect(row.lowP50).toBeGreaterThan(0);
     expect(row.committed).toBeGreaterThan(0);
     // The child's process CPU, summed by the parent: a process that did the work used some.
     expect(row.cpuCores).toBeGreaterThan(0);

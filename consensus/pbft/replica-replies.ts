@@ -9,48 +9,95 @@
  * (a retransmitted request, a view that moved) is signed alone, as a tree of one.
  */
 import type { PbftReply } from '../../protocol/pbft/types.ts';
+import type { PbftClientReply } from './output.ts';
 import type { ClientEntry, ReplicaCore } from './replica-core.ts';
+
+/**
+ * The REPLYs of one executed batch, signed together on the first read of any of them.
+ * A class, not a closure per batch and an object literal with a getter per request: a
+ * literal with an accessor is built by the runtime each time (an accessor pair and a
+ * closure per REPLY), and every replica makes one per request it executes.
+ */
+class BatchReplies {
+  readonly #core: ReplicaCore;
+  readonly #view: number;
+  readonly #entries: readonly ClientEntry[];
+  #signed: PbftReply[] | null = null;
+
+  constructor(core: ReplicaCore, view: number, entries: readonly ClientEntry[]) {
+    this.#core = core;
+    this.#view = view;
+    this.#entries = entries;
+  }
+
+  at(index: number): PbftReply {
+    if (this.#signed === null) {
+      const replies = this.#core.signReplies(this.#view, this.#entries);
+      // Kept for retransmissions in this view, unless one for a later view is there already.
+      this.#entries.forEach((e, i) => {
+        if (e.reply === null) e.reply = replies[i]!;
+      });
+      this.#signed = replies;
+    }
+    return this.#signed[index]!;
+  }
+}
+
+/** One REPLY of a batch, signed (with the whole batch) when `message` is first read. */
+class BatchReply implements PbftClientReply {
+  readonly client: Uint8Array;
+  readonly timestamp: number;
+  readonly seq: number | null;
+  readonly #batch: BatchReplies;
+  readonly #index: number;
+
+  constructor(entry: ClientEntry, batch: BatchReplies, index: number) {
+    this.client = entry.client;
+    this.timestamp = entry.timestamp;
+    this.seq = entry.seq;
+    this.#batch = batch;
+    this.#index = index;
+  }
+
+  get message(): PbftReply {
+    return this.#batch.at(this.#index);
+  }
+}
+
+/** A REPLY re-sent alone in `view`, signed when `message` is first read. */
+class ResentReply implements PbftClientReply {
+  readonly client: Uint8Array;
+  readonly timestamp: number;
+  readonly seq: number | null;
+  readonly #core: ReplicaCore;
+  readonly #entry: ClientEntry;
+  readonly #view: number;
+
+  constructor(core: ReplicaCore, entry: ClientEntry, view: number) {
+    this.client = entry.client;
+    this.timestamp = entry.timestamp;
+    this.seq = entry.seq;
+    this.#core = core;
+    this.#entry = entry;
+    this.#view = view;
+  }
+
+  get message(): PbftReply {
+    return replyIn(this.#core, this.#entry, this.#view);
+  }
+}
 
 /** Outputs the REPLYs to a batch's executed requests (`entries`, in execution order). */
 export function outputBatchReplies(core: ReplicaCore, entries: readonly ClientEntry[]): void {
   if (core.replaying || entries.length === 0) return;
-  const view = core.view;
-  let signed: PbftReply[] | null = null;
-  const replyAt = (index: number): PbftReply => {
-    if (signed === null) {
-      const replies = core.signReplies(view, entries);
-      // Kept for retransmissions in this view, unless one for a later view is there already.
-      entries.forEach((e, i) => {
-        if (e.reply === null) e.reply = replies[i]!;
-      });
-      signed = replies;
-    }
-    return signed[index]!;
-  };
-  entries.forEach((entry, index) => {
-    core.out.replies.push({
-      client: entry.client,
-      timestamp: entry.timestamp,
-      seq: entry.seq,
-      get message(): PbftReply {
-        return replyAt(index);
-      },
-    });
-  });
+  const batch = new BatchReplies(core, core.view, entries);
+  for (let i = 0; i < entries.length; i++) core.out.replies.push(new BatchReply(entries[i]!, batch, i));
 }
 
 /** Outputs the REPLY to `entry` in the current view; it is signed only if the shell reads it. */
 export function resendReply(core: ReplicaCore, entry: ClientEntry): void {
   if (core.replaying) return;
-  const view = core.view;
-  core.out.replies.push({
-    client: entry.client,
-    timestamp: entry.timestamp,
-    seq: entry.seq,
-    get message(): PbftReply {
-      return replyIn(core, entry, view);
-    },
-  });
+  core.out.replies.push(new ResentReply(core, entry, core.view));
 }
 
 /**

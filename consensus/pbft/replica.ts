@@ -24,7 +24,7 @@
 import type { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
 import { stateDigest } from '../../protocol/pbft/sign.ts';
 import { pbftStructureProblem } from '../../protocol/pbft/structure.ts';
-import type { PbftMessage } from '../../protocol/pbft/types.ts';
+import type { PbftMessage, PbftRequest } from '../../protocol/pbft/types.ts';
 import type { PbftVerifier } from '../../protocol/pbft/verifier.ts';
 import type { PbftWalRecord } from '../../protocol/pbft/wal-record.ts';
 import type { PbftApp } from './app.ts';
@@ -40,7 +40,7 @@ import {
 } from './output.ts';
 import { onCheckpoint } from './replica-checkpoints.ts';
 import { ReplicaCore } from './replica-core.ts';
-import { onProposal, onRequest, onVote, propose, snapshotBytes } from './replica-normal-case.ts';
+import { onClientRetransmit, onProposal, onRequest, onVote, propose, snapshotBytes } from './replica-normal-case.ts';
 import { pipelineBound } from './replica-pipeline.ts';
 import { replayLog } from './replica-recovery.ts';
 import { broadcastStatus, onCommitCertificate, onStateTransfer, onStatus } from './replica-retransmission.ts';
@@ -166,6 +166,21 @@ export class PbftReplica {
         this.#core.earlyCount.clear();
         for (const m of early) this.#dispatch(m);
       }
+    });
+    return { ...out, outcome };
+  }
+
+  /**
+   * The node acting as a client retransmits `request`, which has waited here without a
+   * reply: it goes to every replica, not only the primary (replica-normal-case.ts,
+   * onClientRetransmit). For the shell's retransmissions only; a REQUEST from a peer goes
+   * to receive().
+   */
+  retransmit(request: PbftRequest, nowMs: number): PbftReceiveResult {
+    let outcome: PbftOutcome = ACCEPTED;
+    const out = this.#run(nowMs, () => {
+      const structure = pbftStructureProblem(request);
+      outcome = structure === null ? onClientRetransmit(this.#core, request) : reject('malformed', structure);
     });
     return { ...out, outcome };
   }

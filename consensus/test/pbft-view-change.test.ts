@@ -81,6 +81,83 @@ describe('PBFT view change', () => {
     expect(c.replica(2).pipelineWindow).toBe(8);
   });
 
+  it('replaces a crashed primary when the request reached one backup only, once that backup retransmits it to all', () => {
+    // The HTTP path: a client talks to node 1 alone, whose replica forwards the request to
+    // the primary, which is dead. Only replica 1 knows of it.
+    const c = new Cluster();
+    c.startAll();
+    c.crash(0);
+    const r = c.request('a');
+    c.apply(1, c.replica(1).receive(r, c.now));
+    c.run();
+    c.advance(TEST_OPTIONS.viewChangeTimeoutMs!);
+    c.run();
+    // Replica 1 timed out and left view 0 alone: one VIEW-CHANGE is not enough for the others.
+    expect([1, 2, 3].map((i) => c.replica(i).view)).toEqual([1, 0, 0]);
+    expect(c.replica(1).active).toBe(false);
+    // Handing it again as receive() does changes nothing: the request never reaches 2 and 3.
+    for (let k = 0; k < 3; k++) {
+      c.apply(1, c.replica(1).receive(r, c.now));
+      c.run();
+      c.advance(TEST_OPTIONS.viewChangeTimeoutMs!);
+      c.run();
+    }
+    expect([2, 3].map((i) => c.replica(i).view)).toEqual([0, 0]);
+    expect(c.apps[1]!.get('a')).toBeUndefined();
+    // The node's client retransmits to all: 2 and 3 hold it, time out on it and join.
+    const out = c.replica(1).retransmit(r, c.now);
+    expect(out.outcome.ok).toBe(true);
+    expect(out.send.filter((s) => s.message.type === 'request').map((s) => s.to)).toEqual(['all']);
+    c.apply(1, out);
+    c.run();
+    for (let k = 0; k < 6 && c.apps[1]!.get('a') === undefined; k++) {
+      c.advance(4 * TEST_OPTIONS.viewChangeTimeoutMs!);
+      c.run();
+    }
+    for (const i of [1, 2, 3]) {
+      expect(c.replica(i).active).toBe(true);
+      expect(c.replica(i).view).toBeGreaterThan(0);
+      expect(c.apps[i]!.get('a')).toBe('v');
+    }
+  });
+
+  it('relays only what its own client retransmits: the primary and peers that got a relayed request send nothing to all', () => {
+    const c = new Cluster();
+    c.startAll();
+    c.filter = (e) => e.message.type === 'request'; // no proposal goes out: the request stays pending
+    const r = c.request('a');
+    // At an active backup: the held request goes to every replica (the primary among them), once.
+    c.replica(1).receive(r, c.now);
+    const relayed = c
+      .replica(1)
+      .retransmit(r, c.now)
+      .send.filter((s) => s.message.type === 'request');
+    expect(relayed.map((s) => s.to)).toEqual(['all']);
+    // A peer that gets the relayed request forwards it to the primary only, as any backup does.
+    const atPeer = c
+      .replica(2)
+      .receive(r, c.now)
+      .send.filter((s) => s.message.type === 'request');
+    expect(atPeer.map((s) => s.to)).toEqual([0]);
+    // The primary of the active view has it queued: a retransmission there relays nothing.
+    c.replica(0).receive(r, c.now);
+    const atPrimary = c
+      .replica(0)
+      .retransmit(r, c.now)
+      .send.filter((s) => s.message.type === 'request');
+    expect(atPrimary).toEqual([]);
+    // A request not held yet is handled as any REQUEST (checked; a backup forwards it).
+    const fresh = c.request('b');
+    const first = c.replica(3).retransmit(fresh, c.now);
+    expect(first.outcome.ok).toBe(true);
+    expect(first.send.filter((s) => s.message.type === 'request').map((s) => s.to)).toEqual([0]);
+    // A forged one is refused and relayed nowhere.
+    const forged = { ...c.request('c'), signature: new Uint8Array(64) };
+    const refused = c.replica(3).retransmit(forged, c.now);
+    expect(refused.outcome.ok).toBe(false);
+    expect(refused.send).toEqual([]);
+  });
+
   it('re-signs a REPLY alone (a tree of one) when it is re-sent after the view moved, naming the new view', () => {
     const c = new Cluster();
     c.startAll();

@@ -66,6 +66,7 @@ import { CpuSlice } from './cpu-slice.ts';
 import { PbftTransport, type PbftTransportOptions } from './pbft-transport.ts';
 import { PbftLevelWal } from './pbft-wal.ts';
 import {
+  broadcastsNow,
   isDue,
   RETRANSMIT_TICK_MS,
   type RetransmitState,
@@ -744,12 +745,14 @@ export class ConsensusService {
         if (newView) restartedInNewView(w.retransmit, now);
         else if (isDue(w.retransmit, now)) retransmitted(w.retransmit, now);
         else continue;
+        const toAll = !newView && broadcastsNow(w.retransmit);
         this.#m.metrics.pbftRequestRetransmits.inc();
         this.#enqueue(w.request, () => {
           // Answered, or the node stopped, while it waited in the queue.
           if (!this.#running || this.#failed !== null || this.#replica !== replica) return;
           if (this.#waiters.get(w.client)?.get(w.timestamp) === undefined) return;
-          this.#handle(replica.receive(w.request, this.#now()));
+          const now = this.#now();
+          this.#handle(toAll ? replica.retransmit(w.request, now) : replica.receive(w.request, now));
         });
       }
     }

@@ -9,7 +9,17 @@
  * pending request to the primary again and again while the primary was still working
  * through them. A NEW-VIEW sends every waiting request to the new primary at once (it
  * may never have seen them) and starts the backoff again.
+ *
+ * From the second retransmission on (3 s after the request came in, with the defaults)
+ * the replica relays the request to every replica, as a PBFT client that got no reply
+ * broadcasts it (PbftReplica.retransmit): each backup then holds it and times out on it,
+ * so a crashed or censoring primary is replaced even when the request reached only this
+ * node. The first goes to the primary alone: under overload most requests wait longer
+ * than a second, and relaying them all to every replica would add n - 1 messages each
+ * and start every backup's view-change timer on requests the primary is still working
+ * through.
  */
+export const BROADCAST_FROM_RETRANSMISSION = 2;
 export const RETRANSMIT_BASE_MS = 1000;
 export const RETRANSMIT_MAX_MS = 8000;
 /** How often the service looks for requests due: due times are kept to within this. */
@@ -20,11 +30,13 @@ export interface RetransmitState {
   dueAtMs: number;
   /** The gap that led to dueAtMs. */
   gapMs: number;
+  /** Retransmissions so far (since the request came, or since the last NEW-VIEW). */
+  sent: number;
 }
 
 /** The schedule of a request submitted at `nowMs`. */
 export function retransmitSchedule(nowMs: number): RetransmitState {
-  return { dueAtMs: nowMs + RETRANSMIT_BASE_MS, gapMs: RETRANSMIT_BASE_MS };
+  return { dueAtMs: nowMs + RETRANSMIT_BASE_MS, gapMs: RETRANSMIT_BASE_MS, sent: 0 };
 }
 
 export function isDue(s: RetransmitState, nowMs: number): boolean {
@@ -33,6 +45,7 @@ export function isDue(s: RetransmitState, nowMs: number): boolean {
 
 /** Retransmitted at `nowMs` because it was due: the next gap is doubled (up to the cap). */
 export function retransmitted(s: RetransmitState, nowMs: number): void {
+  s.sent++;
   s.gapMs = Math.min(2 * s.gapMs, RETRANSMIT_MAX_MS);
   s.dueAtMs = nowMs + s.gapMs;
 }
@@ -41,4 +54,10 @@ export function retransmitted(s: RetransmitState, nowMs: number): void {
 export function restartedInNewView(s: RetransmitState, nowMs: number): void {
   s.gapMs = RETRANSMIT_BASE_MS;
   s.dueAtMs = nowMs + RETRANSMIT_BASE_MS;
+  s.sent = 0;
+}
+
+/** Whether the retransmission just counted by retransmitted() goes to every replica. */
+export function broadcastsNow(s: RetransmitState): boolean {
+  return s.sent >= BROADCAST_FROM_RETRANSMISSION;
 }

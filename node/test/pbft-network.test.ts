@@ -2,12 +2,15 @@
  * PBFT over real libp2p: 4 and 7 validators in this process (the daemon's wiring: WAL in
  * LevelDB, /bizra/pbft/1.0.0 streams, timers), clients keeping them busy, and the
  * primary killed mid-load. Commits must resume after a view change, and every
- * replica's committed log must be the same.
+ * replica's committed log must be the same. And with the primary dead from the start, a
+ * request that only one backup's node knows of must still commit.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeKvOperation } from '../../consensus/pbft/kv-app.ts';
+import { signRequest } from '../../protocol/pbft/sign.ts';
 import { type Cluster, startCluster } from '../../testnet/cluster.ts';
 import { silentLogger } from './helpers.ts';
-import { CommittedLogs, runLoad, until } from './pbft-helpers.ts';
+import { CommittedLogs, clientSigner, runLoad, until } from './pbft-helpers.ts';
 
 describe('PBFT over libp2p', () => {
   let cluster: Cluster | undefined;
@@ -102,4 +105,34 @@ describe('PBFT over libp2p', () => {
       expect(retransmits).toBeGreaterThan(0);
     }, 60_000);
   }
+
+  it('a request sent to one backup alone commits although the primary is dead (its node relays it to all)', async () => {
+    // A client of node 1 only, as over HTTP. Node 1's forward goes to the dead primary, and
+    // before its node relayed a waiting request to every replica (the second
+    // retransmission), node 1 alone timed out and no view change ever completed.
+    cluster = await startCluster(
+      {
+        peers: 4,
+        api: false,
+        degree: 4,
+        pbft: { validators: 4, params: { checkpointInterval: 16, logWindow: 64, batchSize: 16 } },
+        tune: (config) => {
+          config.p2p.dht = false;
+          config.consensus.viewChangeTimeoutMs = 400;
+          config.consensus.statusIntervalMs = 200;
+        },
+      },
+      { logger: silentLogger() },
+    );
+    const c = cluster;
+    await until('every stream open', () => c.nodes.every((x) => x.consensus?.streams() === 3), 10_000);
+    await c.nodes[0]!.stop();
+    const r = signRequest(clientSigner(0), 1, encodeKvOperation({ op: 'put', key: 'alone', value: 'v' }));
+    const answer = await c.nodes[1]!.consensus!.submit(r, 30_000);
+    expect(answer.ok, JSON.stringify(answer)).toBe(true);
+    for (const node of c.nodes.slice(1)) {
+      await until('every live replica executes it', () => node.consensus!.status()!.lastExecuted >= 1, 10_000);
+      expect(node.consensus!.status()!.view).toBeGreaterThanOrEqual(1);
+    }
+  }, 60_000);
 });

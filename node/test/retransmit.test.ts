@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  BROADCAST_FROM_RETRANSMISSION,
+  broadcastsNow,
   isDue,
   RETRANSMIT_BASE_MS,
   RETRANSMIT_MAX_MS,
@@ -45,5 +47,22 @@ describe('request retransmission schedule', () => {
 
   it('sends at a NEW-VIEW and starts the backoff again from there', () => {
     expect(retransmissions(12_000, [5000])).toEqual([1000, 3000, 5000, 6000, 8000, 12_000]);
+  });
+
+  it('relays to every replica from the second retransmission on, and again only after a NEW-VIEW restarts the count', () => {
+    expect(BROADCAST_FROM_RETRANSMISSION).toBe(2);
+    const s = retransmitSchedule(0);
+    const toAll: boolean[] = [];
+    for (const now of [1000, 3000, 7000]) {
+      retransmitted(s, now);
+      toAll.push(broadcastsNow(s));
+    }
+    expect(toAll).toEqual([false, true, true]);
+    restartedInNewView(s, 8000);
+    expect(broadcastsNow(s)).toBe(false);
+    retransmitted(s, 9000);
+    expect(broadcastsNow(s)).toBe(false);
+    retransmitted(s, 11_000);
+    expect(broadcastsNow(s)).toBe(true);
   });
 });

@@ -263,7 +263,7 @@ export class NodeMetrics {
     });
     this.pbftRequestRetransmits = new Counter({
       name: 'bizra_pbft_request_retransmits_total',
-      help: 'Waiting client requests handed to the replica again (a backup re-forwards them to the primary): with backoff, and all at once after a NEW-VIEW.',
+      help: 'Waiting client requests handed to the replica again, with backoff, and all at once after a NEW-VIEW: the first goes to the primary, later ones are relayed to every replica.',
       registers,
     });
     this.pbftMessages = new Counter({

@@ -61,24 +61,31 @@ export function onRequest(core: ReplicaCore, r: PbftRequest): PbftOutcome {
 }
 
 /**
- * The node acting as `r`'s PBFT client retransmits it to every replica, as a client that
- * got no reply in time does in Castro and Liskov's protocol. Without this only the replica
- * the client talks to knew of a request its forward to the primary had not brought about:
- * with a crashed or censoring primary that replica alone timed out, left the view alone
- * (a view change needs 2f + 1 VIEW-CHANGEs, and others join only at f + 1) and held the
- * request forever. Relayed to all, every correct backup holds it, forwards it to the
- * primary and times out on it too; so either the view executes it, or enough replicas
- * suspect the primary to replace it. A replica that has left its view relays too, so its
- * clients' requests still reach the replicas that stayed.
+ * Relays a request of this node's own client to every replica, as a PBFT client that got
+ * no reply in time broadcasts it in Castro and Liskov's protocol. The shell relays a
+ * request from its second retransmission on, and any request while its replica has left
+ * the view (it has no primary to forward to). Without this only the replica the client
+ * talks to knew of a request its forward to the primary had not brought about: with a
+ * crashed or censoring primary that replica alone timed out, left the view alone (a view
+ * change needs 2f + 1 VIEW-CHANGEs, and others join only at f + 1) and held the request
+ * forever. Relayed to all, every correct backup holds it, forwards it to the primary and
+ * times out on it too; so either the view executes it, or enough replicas suspect the
+ * primary to replace it.
  *
- * A request not waiting here (new, refused, or executed: its REPLY is re-sent) is handled
- * as any REQUEST; the primary of an active view has it queued or proposed already. Only
- * this call relays: a replica never relays what it got from a peer, so one retransmission
+ * A request not held here is first handled as any REQUEST (checked; refused, answered
+ * with its REPLY if it executed, or held); an active backup then forwards a new one to
+ * the primary as usual, and the primary of an active view has it queued or proposed.
+ * Only this call relays: a replica never relays what it got from a peer, so one relay
  * costs n - 1 messages (and the backups' forwards to the primary), never a storm.
  */
-export function onClientRetransmit(core: ReplicaCore, r: PbftRequest): PbftOutcome {
-  const held = core.pending.get(requestKey(r));
-  if (held === undefined || (core.active && core.isPrimary)) return onRequest(core, r);
+export function onRelay(core: ReplicaCore, r: PbftRequest): PbftOutcome {
+  let held = core.pending.get(requestKey(r));
+  if (held === undefined || (core.active && core.isPrimary)) {
+    const outcome = onRequest(core, r);
+    if (!outcome.ok || core.active) return outcome;
+    held = core.pending.get(requestKey(r));
+    if (held === undefined) return outcome; // executed already: its REPLY went out
+  }
   // The one held was checked when it came; `r` may be another signed request with the
   // same client and timestamp, which would be refused as a duplicate everywhere.
   core.send('all', held.request);

@@ -40,7 +40,7 @@ import {
 } from './output.ts';
 import { onCheckpoint } from './replica-checkpoints.ts';
 import { ReplicaCore } from './replica-core.ts';
-import { onClientRetransmit, onProposal, onRequest, onVote, propose, snapshotBytes } from './replica-normal-case.ts';
+import { onProposal, onRelay, onRequest, onVote, propose, snapshotBytes } from './replica-normal-case.ts';
 import { pipelineBound } from './replica-pipeline.ts';
 import { replayLog } from './replica-recovery.ts';
 import { broadcastStatus, onCommitCertificate, onStateTransfer, onStatus } from './replica-retransmission.ts';
@@ -171,16 +171,16 @@ export class PbftReplica {
   }
 
   /**
-   * The node acting as a client retransmits `request`, which has waited here without a
-   * reply: it goes to every replica, not only the primary (replica-normal-case.ts,
-   * onClientRetransmit). For the shell's retransmissions only; a REQUEST from a peer goes
-   * to receive().
+   * A request of this node's own client, to go to every replica: its retransmission after
+   * it waited here without a reply, or any request while this replica has left its view
+   * (replica-normal-case.ts, onRelay). A REQUEST from a peer goes to receive(), and is
+   * never relayed again.
    */
-  retransmit(request: PbftRequest, nowMs: number): PbftReceiveResult {
+  relay(request: PbftRequest, nowMs: number): PbftReceiveResult {
     let outcome: PbftOutcome = ACCEPTED;
     const out = this.#run(nowMs, () => {
       const structure = pbftStructureProblem(request);
-      outcome = structure === null ? onClientRetransmit(this.#core, request) : reject('malformed', structure);
+      outcome = structure === null ? onRelay(this.#core, request) : reject('malformed', structure);
     });
     return { ...out, outcome };
   }

@@ -105,7 +105,7 @@ describe('PBFT view change', () => {
     expect([2, 3].map((i) => c.replica(i).view)).toEqual([0, 0]);
     expect(c.apps[1]!.get('a')).toBeUndefined();
     // The node's client retransmits to all: 2 and 3 hold it, time out on it and join.
-    const out = c.replica(1).retransmit(r, c.now);
+    const out = c.replica(1).relay(r, c.now);
     expect(out.outcome.ok).toBe(true);
     expect(out.send.filter((s) => s.message.type === 'request').map((s) => s.to)).toEqual(['all']);
     c.apply(1, out);
@@ -130,7 +130,7 @@ describe('PBFT view change', () => {
     c.replica(1).receive(r, c.now);
     const relayed = c
       .replica(1)
-      .retransmit(r, c.now)
+      .relay(r, c.now)
       .send.filter((s) => s.message.type === 'request');
     expect(relayed.map((s) => s.to)).toEqual(['all']);
     // A peer that gets the relayed request forwards it to the primary only, as any backup does.
@@ -143,19 +143,38 @@ describe('PBFT view change', () => {
     c.replica(0).receive(r, c.now);
     const atPrimary = c
       .replica(0)
-      .retransmit(r, c.now)
+      .relay(r, c.now)
       .send.filter((s) => s.message.type === 'request');
     expect(atPrimary).toEqual([]);
     // A request not held yet is handled as any REQUEST (checked; a backup forwards it).
     const fresh = c.request('b');
-    const first = c.replica(3).retransmit(fresh, c.now);
+    const first = c.replica(3).relay(fresh, c.now);
     expect(first.outcome.ok).toBe(true);
     expect(first.send.filter((s) => s.message.type === 'request').map((s) => s.to)).toEqual([0]);
     // A forged one is refused and relayed nowhere.
     const forged = { ...c.request('c'), signature: new Uint8Array(64) };
-    const refused = c.replica(3).retransmit(forged, c.now);
+    const refused = c.replica(3).relay(forged, c.now);
     expect(refused.outcome.ok).toBe(false);
     expect(refused.send).toEqual([]);
+  });
+
+  it('a replica that left its view alone relays a new request of its own client at once, and one from a peer not at all', () => {
+    const c = new Cluster();
+    c.startAll();
+    c.crash(0);
+    c.apply(1, c.replica(1).receive(c.request('a'), c.now));
+    c.run();
+    c.advance(TEST_OPTIONS.viewChangeTimeoutMs!);
+    c.run();
+    expect(c.replica(1).active).toBe(false);
+    // Its own client's new request: it has no primary to forward to, so every replica gets it.
+    const own = c.replica(1).relay(c.request('b'), c.now);
+    expect(own.outcome.ok).toBe(true);
+    expect(own.send.filter((s) => s.message.type === 'request').map((s) => s.to)).toEqual(['all']);
+    // The same from a peer (a relayed request): held, sent nowhere.
+    const fromPeer = c.replica(1).receive(c.request('c'), c.now);
+    expect(fromPeer.outcome.ok).toBe(true);
+    expect(fromPeer.send.filter((s) => s.message.type === 'request')).toEqual([]);
   });
 
   it('re-signs a REPLY alone (a tree of one) when it is re-sent after the view moved, naming the new view', () => {

@@ -371,7 +371,9 @@ export class ConsensusService {
     // The node may have stopped or failed while the signature was checked: the waiter
     // has its answer then.
     if (!this.#running || this.#failed !== null) return;
-    const out = replica.receive(w.request, this.#now());
+    // A replica that has left its view has no primary to forward to: it relays its own
+    // clients' requests to every replica (onRelay in replica-normal-case.ts).
+    const out = replica.active ? replica.receive(w.request, this.#now()) : replica.relay(w.request, this.#now());
     this.#count('request', out.outcome.ok ? 'accepted' : out.outcome.reason);
     if (!out.outcome.ok && out.outcome.reason !== 'duplicate') {
       this.#removeWaiter(w);
@@ -752,7 +754,8 @@ export class ConsensusService {
           if (!this.#running || this.#failed !== null || this.#replica !== replica) return;
           if (this.#waiters.get(w.client)?.get(w.timestamp) === undefined) return;
           const now = this.#now();
-          this.#handle(toAll ? replica.retransmit(w.request, now) : replica.receive(w.request, now));
+          const relay = toAll || !replica.active;
+          this.#handle(relay ? replica.relay(w.request, now) : replica.receive(w.request, now));
         });
       }
     }

@@ -10,9 +10,10 @@
  * through them. A NEW-VIEW sends every waiting request to the new primary at once (it
  * may never have seen them) and starts the backoff again.
  *
- * From the second retransmission on (3 s after the request came in, with the defaults)
- * the replica relays the request to every replica, as a PBFT client that got no reply
- * broadcasts it (PbftReplica.retransmit): each backup then holds it and times out on it,
+ * From the second retransmission on (3 s after the request came in, with the defaults),
+ * and for any request while the replica has left its view, the replica relays the
+ * request to every replica, as a PBFT client that got no reply
+ * broadcasts it (PbftReplica.relay): each backup then holds it and times out on it,
  * so a crashed or censoring primary is replaced even when the request reached only this
  * node. The first goes to the primary alone: under overload most requests wait longer
  * than a second, and relaying them all to every replica would add n - 1 messages each

@@ -43,18 +43,26 @@ class BatchReplies {
   }
 }
 
-/** One REPLY of a batch, signed (with the whole batch) when `message` is first read. */
-class BatchReply implements PbftClientReply {
+/** What every REPLY output carries besides the lazily signed message. */
+class ReplyFields {
   readonly client: Uint8Array;
   readonly timestamp: number;
   readonly seq: number | null;
+
+  constructor(entry: ClientEntry) {
+    this.client = entry.client;
+    this.timestamp = entry.timestamp;
+    this.seq = entry.seq;
+  }
+}
+
+/** One REPLY of a batch, signed (with the whole batch) when `message` is first read. */
+class BatchReply extends ReplyFields implements PbftClientReply {
   readonly #batch: BatchReplies;
   readonly #index: number;
 
   constructor(entry: ClientEntry, batch: BatchReplies, index: number) {
-    this.client = entry.client;
-    this.timestamp = entry.timestamp;
-    this.seq = entry.seq;
+    super(entry);
     this.#batch = batch;
     this.#index = index;
   }
@@ -65,18 +73,13 @@ class BatchReply implements PbftClientReply {
 }
 
 /** A REPLY re-sent alone in `view`, signed when `message` is first read. */
-class ResentReply implements PbftClientReply {
-  readonly client: Uint8Array;
-  readonly timestamp: number;
-  readonly seq: number | null;
+class ResentReply extends ReplyFields implements PbftClientReply {
   readonly #core: ReplicaCore;
   readonly #entry: ClientEntry;
   readonly #view: number;
 
   constructor(core: ReplicaCore, entry: ClientEntry, view: number) {
-    this.client = entry.client;
-    this.timestamp = entry.timestamp;
-    this.seq = entry.seq;
+    super(entry);
     this.#core = core;
     this.#entry = entry;
     this.#view = view;

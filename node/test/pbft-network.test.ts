@@ -12,6 +12,31 @@ import { type Cluster, startCluster } from '../../testnet/cluster.ts';
 import { silentLogger } from './helpers.ts';
 import { CommittedLogs, clientSigner, runLoad, until } from './pbft-helpers.ts';
 
+/** n validators over libp2p with short timeouts, every PBFT stream open. */
+async function startValidators(n: number): Promise<Cluster> {
+  const c = await startCluster(
+    {
+      peers: n,
+      api: false,
+      degree: n,
+      pbft: { validators: n, params: { checkpointInterval: 16, logWindow: 64, batchSize: 16 } },
+      tune: (config) => {
+        config.p2p.dht = false;
+        config.consensus.viewChangeTimeoutMs = 400;
+        config.consensus.statusIntervalMs = 200;
+      },
+    },
+    { logger: silentLogger() },
+  );
+  try {
+    await until('every stream open', () => c.nodes.every((x) => x.consensus?.streams() === n - 1), 10_000);
+  } catch (err) {
+    await c.stop();
+    throw err;
+  }
+  return c;
+}
+
 describe('PBFT over libp2p', () => {
   let cluster: Cluster | undefined;
   afterEach(async () => {
@@ -21,24 +46,10 @@ describe('PBFT over libp2p', () => {
 
   for (const n of [4, 7]) {
     it(`${n} validators: the primary dies mid-load, commits resume in a new view, logs agree`, async () => {
-      cluster = await startCluster(
-        {
-          peers: n,
-          api: false,
-          degree: n,
-          pbft: { validators: n, params: { checkpointInterval: 16, logWindow: 64, batchSize: 16 } },
-          tune: (config) => {
-            config.p2p.dht = false;
-            config.consensus.viewChangeTimeoutMs = 400;
-            config.consensus.statusIntervalMs = 200;
-          },
-        },
-        { logger: silentLogger() },
-      );
+      cluster = await startValidators(n);
       const c = cluster;
       const logs = new CommittedLogs();
       for (const node of c.nodes) logs.watch(node);
-      await until('every stream open', () => c.nodes.every((x) => x.consensus?.streams() === n - 1), 10_000);
 
       const stop = new AbortController();
       const dead = new Set<number>();
@@ -110,22 +121,8 @@ describe('PBFT over libp2p', () => {
     // A client of node 1 only, as over HTTP. Node 1's forward goes to the dead primary, and
     // before its node relayed a waiting request to every replica (the second
     // retransmission), node 1 alone timed out and no view change ever completed.
-    cluster = await startCluster(
-      {
-        peers: 4,
-        api: false,
-        degree: 4,
-        pbft: { validators: 4, params: { checkpointInterval: 16, logWindow: 64, batchSize: 16 } },
-        tune: (config) => {
-          config.p2p.dht = false;
-          config.consensus.viewChangeTimeoutMs = 400;
-          config.consensus.statusIntervalMs = 200;
-        },
-      },
-      { logger: silentLogger() },
-    );
+    cluster = await startValidators(4);
     const c = cluster;
-    await until('every stream open', () => c.nodes.every((x) => x.consensus?.streams() === 3), 10_000);
     await c.nodes[0]!.stop();
     const r = signRequest(clientSigner(0), 1, encodeKvOperation({ op: 'put', key: 'alone', value: 'v' }));
     const answer = await c.nodes[1]!.consensus!.submit(r, 30_000);

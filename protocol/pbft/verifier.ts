@@ -6,10 +6,10 @@
  *   own symbol, object-slot.ts: the object is never mutated, see types.ts), and of each
  *   batch array;
  * - valid (public key, digest, signature) triples, bounded, oldest dropped first, found
- *   by their signature and then compared byte for byte on digest and key, so a hit is
- *   exactly as strict as verifying again. (Keyed by the signature alone, not a string of
- *   the whole triple: building and hashing a 128-character string for every check showed
- *   in the profiles of a saturated validator.) Only valid results are kept, so forged
+ *   by 30 bits of their signature (slotOf) and then compared byte for byte on signature,
+ *   digest and key, so a hit is exactly as strict as verifying again. (Not keyed by a
+ *   string of the triple or of the signature: building and hashing one for every check
+ *   showed in the profiles of a saturated validator.) Only valid results are kept, so forged
  *   signatures never fill it. The digest and key kept may be views into a received
  *   frame, which stays in memory while its entries do (the cache is bounded).
  * One verifier may be shared by every replica of a process: it holds no per-replica state.
@@ -26,7 +26,14 @@ export interface PbftVerifierOptions {
 
 export const defaultPbftVerifierOptions: Readonly<PbftVerifierOptions> = Object.freeze({ validCacheSize: 65_536 });
 
-const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+/**
+ * The cache's key for a signature: 30 bits of it (its R's first bytes), a small integer
+ * the Map hashes at once. A string of all 64 bytes (latin1) cost an allocation and a
+ * 64-character hash per check at saturation. Signatures that share the 30 bits share a
+ * slot: a hit is still compared byte for byte (signature, digest and key), so they only
+ * push each other out.
+ */
+const slotOf = (sig: Uint8Array): number => sig[0]! | (sig[1]! << 8) | (sig[2]! << 16) | ((sig[3]! & 0x3f) << 24);
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -34,8 +41,14 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** What a valid signature was checked against. */
+/** Whether `c` is the entry of exactly this (signature, digest, key). */
+function isEntryOf(c: Checked, signature: Uint8Array, digest: Uint8Array, publicKey: Uint8Array): boolean {
+  return sameBytes(c.signature, signature) && sameBytes(c.digest, digest) && sameBytes(c.publicKey, publicKey);
+}
+
+/** A valid signature and what it was checked against. */
 interface Checked {
+  readonly signature: Uint8Array;
   readonly digest: Uint8Array;
   readonly publicKey: Uint8Array;
 }
@@ -43,8 +56,8 @@ interface Checked {
 export class PbftVerifier {
   readonly #ed = new Ed25519Verifier();
   readonly #digests = new ObjectSlot<object, Uint8Array>('bizra.pbft.signedDigest');
-  /** Valid signatures by their bytes (latin1), with what they were checked against. */
-  readonly #valid = new Map<string, Checked>();
+  /** Valid signatures by slotOf(signature), with what they were checked against. */
+  readonly #valid = new Map<number, Checked>();
   readonly #max: number;
   /** Signature checks that ran Ed25519 (cache misses), for benchmarks and tests. */
   verifications = 0;
@@ -94,7 +107,7 @@ export class PbftVerifier {
     } catch {
       return null;
     }
-    if (this.#known(latin1(m.signature), digest, publicKey)) return null;
+    if (this.#known(m.signature, digest, publicKey)) return null;
     return { publicKey, digest, signature: m.signature };
   }
 
@@ -105,22 +118,24 @@ export class PbftVerifier {
    */
   remember(m: PbftSignedMessage, publicKey: Uint8Array): void {
     if (this.#max === 0) return;
-    const id = latin1(m.signature);
     const digest = this.digest(m);
-    if (!this.#known(id, digest, publicKey)) this.#add(id, digest, publicKey, this.#valid.has(id));
+    if (!this.#known(m.signature, digest, publicKey)) {
+      this.#add(m.signature, digest, publicKey, this.#valid.has(slotOf(m.signature)));
+    }
   }
 
-  #known(id: string, digest: Uint8Array, publicKey: Uint8Array): boolean {
-    const c = this.#valid.get(id);
-    return c !== undefined && sameBytes(c.digest, digest) && sameBytes(c.publicKey, publicKey);
+  #known(signature: Uint8Array, digest: Uint8Array, publicKey: Uint8Array): boolean {
+    const c = this.#valid.get(slotOf(signature));
+    return c !== undefined && isEntryOf(c, signature, digest, publicKey);
   }
 
-  /** Remembers a valid triple; `held`: an entry for this signature (another triple) is there. */
-  #add(id: string, digest: Uint8Array, publicKey: Uint8Array, held: boolean): void {
-    // One entry per signature: another triple with the same signature bytes replaces it.
-    if (held) this.#valid.delete(id);
-    else if (this.#valid.size >= this.#max) this.#valid.delete(this.#valid.keys().next().value as string);
-    this.#valid.set(id, { digest, publicKey });
+  /** Remembers a valid triple; `held`: its slot holds another triple. */
+  #add(signature: Uint8Array, digest: Uint8Array, publicKey: Uint8Array, held: boolean): void {
+    const slot = slotOf(signature);
+    // One entry per slot: another triple in the same slot replaces it (as the newest).
+    if (held) this.#valid.delete(slot);
+    else if (this.#valid.size >= this.#max) this.#valid.delete(this.#valid.keys().next().value as number);
+    this.#valid.set(slot, { signature, digest, publicKey });
   }
 
   /** False when no valid signature is remembered (validCacheSize 0): a check run ahead would be lost. */
@@ -141,12 +156,11 @@ export class PbftVerifier {
       this.verifications++;
       return this.#ed.verify(publicKey, digest, m.signature);
     }
-    const id = latin1(m.signature);
-    const held = this.#valid.get(id);
-    if (held !== undefined && sameBytes(held.digest, digest) && sameBytes(held.publicKey, publicKey)) return true;
+    const held = this.#valid.get(slotOf(m.signature));
+    if (held !== undefined && isEntryOf(held, m.signature, digest, publicKey)) return true;
     this.verifications++;
     const ok = this.#ed.verify(publicKey, digest, m.signature);
-    if (ok) this.#add(id, digest, publicKey, held !== undefined);
+    if (ok) this.#add(m.signature, digest, publicKey, held !== undefined);
     return ok;
   }
 }

@@ -336,6 +336,28 @@ describe('PBFT codec', () => {
     expect(uncached.verifications).toBe(3);
   });
 
+  it('finds a cached signature by 30 of its bits but answers from the cache only for the very same bytes', () => {
+    const verifier = new PbftVerifier();
+    const p = vote<PbftPrepare>('prepare', 1);
+    expect(verifier.verify(p, keys[1]!.publicKey)).toBe(true);
+    const checks = verifier.verifications;
+    // Same first four bytes (the cache slot), other bytes after: not a hit, and not valid.
+    for (const at of [4, 31, 32, 63]) {
+      const signature = Uint8Array.from(p.signature);
+      signature[at]! ^= 1;
+      expect(verifier.verify({ ...p, signature }, keys[1]!.publicKey), `byte ${at}`).toBe(false);
+    }
+    expect(verifier.verifications).toBe(checks + 4);
+    // Another vote's signature given the cached one's slot: checked in full and refused,
+    // and the cached entry stays (the next check of the first vote is a hit).
+    const q = vote<PbftPrepare>('prepare', 2);
+    const sharing = { ...q, signature: Uint8Array.from(q.signature) };
+    sharing.signature.set(p.signature.subarray(0, 4), 0);
+    expect(verifier.verify(sharing, keys[2]!.publicKey)).toBe(false);
+    expect(verifier.verify(p, keys[1]!.publicKey)).toBe(true);
+    expect(verifier.verifications).toBe(checks + 5);
+  });
+
   it("writes a NEW-VIEW's WAL record with exactly protobufjs's bytes, VIEW-CHANGEs read from frames or made here", () => {
     const T = loadPbftTypes();
     const read = decodePbftMessage(encodePbftMessage(viewChange));

@@ -38,7 +38,7 @@ import { startCluster } from '../testnet/cluster.ts';
 import { LOW_LOAD_WARMUP, saturationClient } from './bench-pbft-clients.ts';
 import { type ReplicaHandle, ReplicaProcess, ReplicaThread } from './bench-pbft-handles.ts';
 import { replicaState, walStats } from './bench-pbft-metrics.ts';
-import type { ReplicaCounters, ReplicaWorkerData, SaturationResult } from './bench-pbft-replica.ts';
+import type { ReplicaCounters, SaturationResult } from './bench-pbft-replica.ts';
 import { rawVerifyRate } from './machine-baseline.ts';
 
 interface Args {

@@ -1,5 +1,5 @@
 /**
- * npm run sim:pbft -- --seeds 10000 [--start 1] [--n 4] [--wire] [--seed S]
+ * npm run sim:pbft -- --seeds 10000 [--start 1] [--n 4] [--wire] [--gateway-clients K] [--seed S]
  *
  * Runs the deterministic PBFT simulator (consensus/sim) over many seeds: faults (loss,
  * duplication, reordering, partitions, crashes and restarts through the WAL, up to f
@@ -7,10 +7,12 @@
  * per second and, for every failure, the command that replays it. Before the seeds it
  * runs the coalition scenario (f + 1 validators sharing keys across a partition), which
  * must fail: a checker that cannot fail proves nothing. Exit 1 on any failure, or if the
- * coalition run passes.
+ * coalition run passes. `--gateway-clients K` makes K of the clients submit as the
+ * daemon's HTTP clients do, through one validator that relays their requests
+ * (SimOptions.gatewayClients).
  */
 import { parseArgs } from 'node:util';
-import { describePlan, runSimulation, type SimOptions } from '../consensus/sim/simulation.ts';
+import { defaultSimOptions, describePlan, runSimulation, type SimOptions } from '../consensus/sim/simulation.ts';
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     clients: { type: 'string' },
     requests: { type: 'string' },
     'fault-ms': { type: 'string' },
+    'gateway-clients': { type: 'string' },
     wire: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -28,7 +31,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(
-    'usage: node scripts/sim-pbft.ts [--seeds N] [--start S] [--seed S (replay one, verbose)] [--n 4] [--clients 3] [--requests 8] [--fault-ms 3000] [--wire]',
+    'usage: node scripts/sim-pbft.ts [--seeds N] [--start S] [--seed S (replay one, verbose)] [--n 4] [--clients 3] [--requests 8] [--fault-ms 3000] [--gateway-clients 0] [--wire]',
   );
   process.exit(0);
 }
@@ -51,9 +54,20 @@ const faultMs = int('fault-ms', values['fault-ms'], 0);
 if (clients !== undefined) common.clients = clients;
 if (requests !== undefined) common.requestsPerClient = requests;
 if (faultMs !== undefined) common.faultPhaseMs = faultMs;
+const gateways = int('gateway-clients', values['gateway-clients'], 0);
+const clientCount = clients ?? defaultSimOptions.clients;
+if (gateways !== undefined && gateways > clientCount) {
+  console.error(`sim-pbft: --gateway-clients must be at most the ${clientCount} clients, got ${gateways}`);
+  process.exit(2);
+}
+if (gateways !== undefined) common.gatewayClients = gateways;
 
 const flags = [`--n ${n}`, values.wire ? '--wire' : '', values.clients ? `--clients ${clients}` : '']
-  .concat(values.requests ? [`--requests ${requests}`] : [], values['fault-ms'] ? [`--fault-ms ${faultMs}`] : [])
+  .concat(
+    values.requests ? [`--requests ${requests}`] : [],
+    values['fault-ms'] ? [`--fault-ms ${faultMs}`] : [],
+    gateways ? [`--gateway-clients ${gateways}`] : [],
+  )
   .filter(Boolean)
   .join(' ');
 const replay = (seed: number): string => `npm run sim:pbft -- --seed ${seed} ${flags}`;
@@ -85,6 +99,7 @@ const totals = {
   stateTransfers: 0,
   batchesAsked: 0,
   viewChangesAsked: 0,
+  relayed: 0,
   messages: 0,
   simulatedMs: 0,
 };
@@ -99,6 +114,7 @@ for (let i = 0; i < count; i++) {
   totals.stateTransfers += r.stateTransfers;
   totals.batchesAsked += r.batchesAsked;
   totals.viewChangesAsked += r.viewChangesAsked;
+  totals.relayed += r.relayed;
   totals.messages += r.messages;
   totals.simulatedMs += r.simulatedMs;
   if (!r.ok) {
@@ -118,7 +134,8 @@ console.log(
   `${count} seeds (n=${n}${values.wire ? ', wire' : ''}) in ${seconds.toFixed(1)} s: ${(count / seconds).toFixed(1)} seeds/s; ` +
     `${failures.length} failed; simulated ${(totals.simulatedMs / 1000).toFixed(0)} s, ${totals.messages} messages, ` +
     `${totals.viewChanges} view changes, ${totals.crashes} crashes, ${totals.stateTransfers} state transfers, ` +
-    `${totals.batchesAsked} requests for re-issued batches, ${totals.viewChangesAsked} for VIEW-CHANGEs a NEW-VIEW named`,
+    `${totals.batchesAsked} requests for re-issued batches, ${totals.viewChangesAsked} for VIEW-CHANGEs a NEW-VIEW named` +
+    (gateways ? `; ${totals.relayed} requests relayed by gateways` : ''),
 );
 if (failures.length > 0) {
   console.log(`failed seeds: ${failures.map((f) => f.seed).join(' ')}`);

@@ -3,6 +3,11 @@
  * first copy to the primary it believes in, re-sends to every replica when no answer
  * comes in time, and accepts a result once f + 1 replicas sent the same one (at least
  * one of them is correct). One request at a time, as in the paper.
+ *
+ * A client of one node (`gateway`: the daemon's HTTP clients, which trust the node they
+ * submit to, as consensus-service.ts answers them from its own replica's execution)
+ * sends everything to that validator and takes its reply alone; the node relays the
+ * request to every replica when it goes unanswered (retransmit.ts).
  */
 import type { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
 import { signRequest } from '../../protocol/pbft/sign.ts';
@@ -14,9 +19,14 @@ import { type PbftValidatorSet, validatorSet } from './validators.ts';
 export interface PbftClientOptions {
   /** How long to wait for f + 1 matching replies before re-sending to every replica. */
   retransmitTimeoutMs: number;
+  /** The one validator this client submits through and trusts, or null for a PBFT client. */
+  gateway: number | null;
 }
 
-export const defaultPbftClientOptions: Readonly<PbftClientOptions> = Object.freeze({ retransmitTimeoutMs: 1000 });
+export const defaultPbftClientOptions: Readonly<PbftClientOptions> = Object.freeze({
+  retransmitTimeoutMs: 1000,
+  gateway: null,
+});
 
 export interface PbftClientModules {
   readonly signer: Ed25519Signer;
@@ -52,6 +62,10 @@ export class PbftClient {
   constructor(validators: readonly Uint8Array[], opts: Partial<PbftClientOptions>, modules: PbftClientModules) {
     this.validators = validatorSet(validators);
     this.opts = { ...defaultPbftClientOptions, ...opts };
+    const g = this.opts.gateway;
+    if (g !== null && !(Number.isInteger(g) && g >= 0 && g < this.validators.n)) {
+      throw new RangeError(`gateway must be a validator index below ${this.validators.n}, got ${g}`);
+    }
     this.#signer = modules.signer;
     this.#verifier = modules.verifier ?? new PbftVerifier();
   }
@@ -72,16 +86,17 @@ export class PbftClient {
     this.#request = signRequest(this.#signer, this.#timestamp, operation);
     this.#replies.clear();
     return {
-      to: primaryOf(this.#view, this.validators.n),
+      to: this.opts.gateway ?? primaryOf(this.#view, this.validators.n),
       message: this.#request,
       retransmitAtMs: nowMs + this.opts.retransmitTimeoutMs,
     };
   }
 
-  /** No result in time: re-send to every replica (null if nothing is outstanding). */
+  /** No result in time: re-send to every replica, or to the gateway (null if nothing is outstanding). */
   onTimer(nowMs: number): PbftClientSend | null {
     if (this.#request === null) return null;
-    return { to: 'all', message: this.#request, retransmitAtMs: nowMs + this.opts.retransmitTimeoutMs };
+    const to = this.opts.gateway ?? 'all';
+    return { to, message: this.#request, retransmitAtMs: nowMs + this.opts.retransmitTimeoutMs };
   }
 
   /**
@@ -94,6 +109,10 @@ export class PbftClient {
     if (!sameDigest(reply.client, this.id) || reply.timestamp !== request.timestamp) {
       return { accepted: false, reason: 'the reply is for another request' };
     }
+    const gateway = this.opts.gateway;
+    if (gateway !== null && reply.replica !== gateway) {
+      return { accepted: false, reason: `the reply is from replica ${reply.replica}, not the gateway ${gateway}` };
+    }
     const key = this.validators.keys[reply.replica];
     if (key === undefined) return { accepted: false, reason: `replica ${reply.replica} is not a validator` };
     if (!this.#verifier.verify(reply, key)) return { accepted: false, reason: 'the reply signature does not verify' };
@@ -102,7 +121,7 @@ export class PbftClient {
     const wanted = hex(reply.result);
     let matching = 0;
     for (const r of this.#replies.values()) if (r === wanted) matching++;
-    if (matching < this.validators.f + 1) return { accepted: true, result: null };
+    if (gateway === null && matching < this.validators.f + 1) return { accepted: true, result: null };
     this.#request = null;
     this.#replies.clear();
     return { accepted: true, result: reply.result };

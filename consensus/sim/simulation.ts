@@ -26,6 +26,7 @@ import type { PbftOptions } from '../pbft/options.ts';
 import type { PbftOutput, PbftTimer } from '../pbft/output.ts';
 import { maxFaulty, quorumSize, sameDigest } from '../pbft/quorum.ts';
 import { PbftReplica } from '../pbft/replica.ts';
+import { BROADCAST_FROM_RETRANSMISSION } from '../pbft/retransmit.ts';
 import { MemoryWal } from '../pbft/wal.ts';
 import { BYZANTINE_BEHAVIOURS, type ByzantineBehaviour, ByzantineStrategy } from './byzantine.ts';
 import { SafetyChecker } from './checker.ts';
@@ -49,6 +50,20 @@ export interface SimOptions {
   /** Replica options; the defaults below give short checkpoint intervals so short runs exercise GC and state transfer. */
   replica: Partial<PbftOptions>;
   clientRetransmitMs: number;
+  /**
+   * How many of the clients submit as the daemon's HTTP clients do (consensus-service.ts):
+   * each hands its request to one correct validator only, its gateway, which relays it to
+   * every replica from its BROADCAST_FROM_RETRANSMISSION-th retransmission, or at once
+   * when the gateway has left its view (PbftReplica.relay). The others send to the primary
+   * and then broadcast their retransmissions, as a PBFT client does.
+   */
+  gatewayClients: number;
+  /**
+   * Whether gateways relay (true). False models the daemon before the relay rule, where a
+   * gateway that left its view alone held its clients' requests for good: the simulator
+   * must then find clients stuck, which shows it exercises the rule (a test runs it).
+   */
+  gatewaysRelay: boolean;
 }
 
 export const defaultSimOptions: Readonly<SimOptions> = Object.freeze({
@@ -70,6 +85,8 @@ export const defaultSimOptions: Readonly<SimOptions> = Object.freeze({
     statusIntervalMs: 100,
   }),
   clientRetransmitMs: 400,
+  gatewayClients: 0,
+  gatewaysRelay: true,
 });
 
 /** The faults a seed drew. */
@@ -99,6 +116,8 @@ export interface SimResult {
   batchesAsked: number;
   /** STATUS messages of correct replicas asking for VIEW-CHANGEs a NEW-VIEW they hold back names. */
   viewChangesAsked: number;
+  /** Gateway clients' requests their validator relayed to every replica (gatewayClients). */
+  relayed: number;
   completedRequests: number;
 }
 
@@ -124,6 +143,10 @@ interface SimClientState {
   readonly total: number;
   done: number;
   timer: number;
+  /** The validator this client submits through (gatewayClients), or null for a PBFT client. */
+  readonly gateway: number | null;
+  /** Times the current request went to the gateway: 0 the first time, then its retransmissions. */
+  sent: number;
 }
 
 const EXPECTED_PUT_RESULT = new TextEncoder().encode(JSON.stringify({ ok: true, previous: null }));
@@ -184,6 +207,7 @@ export function runSimulation(options: Partial<SimOptions> = {}): SimResult {
     viewChanges: 0,
     batchesAsked: 0,
     viewChangesAsked: 0,
+    relayed: 0,
     completed: 0,
     events: 0,
   };
@@ -230,15 +254,22 @@ export function runSimulation(options: Partial<SimOptions> = {}): SimResult {
   for (const node of nodes) byIndex[node.index]!.push(node);
 
   // ---- clients ----
+  // A gateway client's validator: a correct one (a Byzantine gateway could simply drop
+  // its client's requests, which no protocol can help), spread over the validators.
+  const gatewayOf = (c: number): number => {
+    const correct = [...Array(o.n).keys()].filter((i) => !plan.byzantine.some((b) => b.index === i));
+    return correct[c % correct.length]!;
+  };
   const clients: SimClientState[] = [];
   const clientCount = coalition ? 2 : o.clients;
   for (let c = 0; c < clientCount; c++) {
+    const gateway = !coalition && c < o.gatewayClients ? gatewayOf(c) : null;
     clients.push({
       name: `c${c}`,
       side: coalition ? c + 1 : 0,
       client: new PbftClient(
         validators,
-        { retransmitTimeoutMs: o.clientRetransmitMs },
+        { retransmitTimeoutMs: o.clientRetransmitMs, gateway },
         {
           signer: Ed25519Signer.fromSeed(prng.bytes(32)),
           verifier,
@@ -247,6 +278,8 @@ export function runSimulation(options: Partial<SimOptions> = {}): SimResult {
       total: o.requestsPerClient,
       done: 0,
       timer: 0,
+      gateway,
+      sent: 0,
     });
   }
   const clientByKey = new Map(clients.map((c) => [hex(c.client.id), c]));
@@ -282,6 +315,18 @@ export function runSimulation(options: Partial<SimOptions> = {}): SimResult {
     if (replica === null) return;
     node.byz?.observe(m);
     handle(node, replica.receive(m, queue.now));
+  };
+
+  /**
+   * A gateway client's request arriving at its validator, handled as the consensus service
+   * handles an HTTP submission and its retransmissions (`retransmission` 0 is the first).
+   */
+  const submitAtGateway = (node: SimNode, request: PbftRequest, retransmission: number): void => {
+    const replica = node.replica;
+    if (replica === null) return;
+    const relay = o.gatewaysRelay && (!replica.active || retransmission >= BROADCAST_FROM_RETRANSMISSION);
+    if (relay) stats.relayed++;
+    handle(node, relay ? replica.relay(request, queue.now) : replica.receive(request, queue.now));
   };
 
   const sendFrom = (node: SimNode, to: number | 'all', message: PbftMessage): void => {
@@ -337,9 +382,17 @@ export function runSimulation(options: Partial<SimOptions> = {}): SimResult {
   // ---- clients' behaviour ----
   const routeRequest = (c: SimClientState, to: number | 'all', request: PbftRequest, retransmitAtMs: number): void => {
     const wired = onWire(request) as PbftRequest;
-    const targets = to === 'all' ? [...Array(o.n).keys()] : [to];
-    for (const t of targets) {
-      for (const dest of byIndex[t]!) if (reach(c.side, dest.side)) transmit(-1, t, () => deliverTo(dest, wired));
+    if (c.gateway === null) {
+      const targets = to === 'all' ? [...Array(o.n).keys()] : [to];
+      for (const t of targets) {
+        for (const dest of byIndex[t]!) if (reach(c.side, dest.side)) transmit(-1, t, () => deliverTo(dest, wired));
+      }
+    } else {
+      const g = c.gateway;
+      const retransmission = c.sent++;
+      for (const dest of byIndex[g]!) {
+        if (reach(c.side, dest.side)) transmit(-1, g, () => submitAtGateway(dest, wired, retransmission));
+      }
     }
     const token = ++timerToken;
     c.timer = token;
@@ -353,6 +406,7 @@ export function runSimulation(options: Partial<SimOptions> = {}): SimResult {
     if (c.done >= c.total) return;
     const op = encodeKvOperation({ op: 'put', key: `${c.name}/${c.done}`, value: `v${c.done}` });
     const send = c.client.submit(op, queue.now);
+    c.sent = 0;
     routeRequest(c, send.to, send.message, send.retransmitAtMs);
   };
   function clientReceive(c: SimClientState, reply: PbftReply): void {
@@ -484,6 +538,7 @@ export function runSimulation(options: Partial<SimOptions> = {}): SimResult {
     viewChanges: stats.viewChanges,
     batchesAsked: stats.batchesAsked,
     viewChangesAsked: stats.viewChangesAsked,
+    relayed: stats.relayed,
     completedRequests: stats.completed,
   };
 }

@@ -329,6 +329,31 @@ describe('PBFT normal case', () => {
     expect(other.onTimer(c.now)?.to).toBe('all');
   });
 
+  it('a gateway client sends only to its validator and takes its reply alone, refusing the others', () => {
+    const c = new Cluster();
+    c.startAll();
+    const client = new PbftClient(c.keys, { gateway: 2 }, { signer: c.client });
+    const send = client.submit(new TextEncoder().encode('{"op":"put","key":"g","value":"1"}'), c.now);
+    expect(send.to).toBe(2);
+    expect(client.onTimer(c.now)?.to).toBe(2);
+    c.submit(send.message);
+    const byReplica = new Map(c.replies.map((r) => [r.replica, r]));
+    expect(client.receive(byReplica.get(0)!)).toEqual({
+      accepted: false,
+      reason: 'the reply is from replica 0, not the gateway 2',
+    });
+    expect(client.receive({ ...byReplica.get(2)!, result: new Uint8Array([1]) })).toMatchObject({ accepted: false });
+    expect(client.outstanding).not.toBeNull();
+    const done = client.receive(byReplica.get(2)!);
+    expect(done.accepted && done.result && text(done.result)).toBe('{"ok":true,"previous":null}');
+    expect(client.outstanding).toBeNull();
+    for (const gateway of [-1, 4, 1.5]) {
+      expect(() => new PbftClient(c.keys, { gateway }, { signer: c.client })).toThrow(
+        /gateway must be a validator index below 4/,
+      );
+    }
+  });
+
   it('makes a checkpoint stable with 2f+1 CHECKPOINTs, moves the watermark and garbage-collects the log and the WAL', () => {
     const c = new Cluster();
     c.startAll();

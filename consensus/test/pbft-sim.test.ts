@@ -1,7 +1,9 @@
 /**
  * The deterministic simulator inside the test suite: a few hundred seeds at n = 4, some
- * at n = 7 and some through the wire codec, all safe and live; the coalition run, which
- * must fail, caught; and the checker's own rules, each shown to fire.
+ * at n = 7, some through the wire codec and some whose clients submit through one
+ * validator (the daemon's HTTP path), all safe and live; the coalition run, which must
+ * fail, caught; gateways that do not relay, which must leave clients stuck, caught; and
+ * the checker's own rules, each shown to fire.
  */
 import { describe, expect, it } from 'vitest';
 import { SafetyChecker } from '../sim/checker.ts';
@@ -28,6 +30,24 @@ describe('PBFT simulator', () => {
 
   it('15 seeds with every message through the wire codec', () => {
     expect(runSeeds(15, 2001, { wire: true })).toEqual([]);
+  });
+
+  it('150 seeds whose clients submit through one validator, as HTTP clients do, stay safe and converge, their gateways relaying', () => {
+    const failures: string[] = [];
+    let relayed = 0;
+    for (let seed = 3001; seed < 3151; seed++) {
+      const r = runSimulation({ seed, gatewayClients: 3 });
+      relayed += r.relayed;
+      if (!r.ok) failures.push(`seed ${seed} (${describePlan(r.plan)}): ${r.failure}`);
+    }
+    expect(failures).toEqual([]);
+    expect(relayed).toBeGreaterThan(100);
+  });
+
+  it('finds clients stuck when gateways do not relay (the daemon before its relay rule), so the rule is exercised', () => {
+    const stuck = runSeeds(60, 3001, { gatewayClients: 3, gatewaysRelay: false });
+    expect(stuck.length).toBeGreaterThan(0);
+    for (const f of stuck) expect(f).toMatch(/liveness: clients unfinished/);
   });
 
   it('catches the coalition of f+1 validators sharing keys (the run that must fail), at n = 4 and n = 7', () => {

@@ -54,6 +54,15 @@ import { KvApp } from '../../consensus/pbft/kv-app.ts';
 import { defaultPbftOptions, type PbftOptions } from '../../consensus/pbft/options.ts';
 import type { PbftCommitted, PbftOutput, PbftTimer } from '../../consensus/pbft/output.ts';
 import { PbftReplica, type PbftReplicaStatus } from '../../consensus/pbft/replica.ts';
+import {
+  broadcastsNow,
+  isDue,
+  RETRANSMIT_TICK_MS,
+  type RetransmitState,
+  restartedInNewView,
+  retransmitSchedule,
+  retransmitted,
+} from '../../consensus/pbft/retransmit.ts';
 import type { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
 import { decodePbftMessage, encodePbftMessage } from '../../protocol/pbft/codec.ts';
 import type { PbftMessage, PbftReplyProof, PbftRequest, PbftSignedMessage } from '../../protocol/pbft/types.ts';
@@ -65,15 +74,6 @@ import type { Store } from '../store/store.ts';
 import { CpuSlice } from './cpu-slice.ts';
 import { PbftTransport, type PbftTransportOptions } from './pbft-transport.ts';
 import { PbftLevelWal } from './pbft-wal.ts';
-import {
-  broadcastsNow,
-  isDue,
-  RETRANSMIT_TICK_MS,
-  type RetransmitState,
-  restartedInNewView,
-  retransmitSchedule,
-  retransmitted,
-} from './retransmit.ts';
 import { SignaturePool } from './signature-pool.ts';
 import { faultTolerance, indexOfKey, type ValidatorSetFile, validatorSetIdentity } from './validator-set.ts';
 

@@ -19,6 +19,9 @@
  * than a second, and relaying them all to every replica would add n - 1 messages each
  * and start every backup's view-change timer on requests the primary is still working
  * through.
+ *
+ * Pure, so the simulator's gateway clients (SimOptions.gatewayClients) follow the same
+ * rule as the daemon.
  */
 export const BROADCAST_FROM_RETRANSMISSION = 2;
 export const RETRANSMIT_BASE_MS = 1000;

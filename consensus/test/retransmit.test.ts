@@ -1,5 +1,5 @@
 /**
- * The retransmission schedule of a waiting request (node/consensus/retransmit.ts): polled
+ * The retransmission schedule of a waiting request (consensus/pbft/retransmit.ts): polled
  * at the service's tick, when is it handed to the replica again?
  */
 import { describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import {
   restartedInNewView,
   retransmitSchedule,
   retransmitted,
-} from '../consensus/retransmit.ts';
+} from '../pbft/retransmit.ts';
 
 /** The times (ms) at which a request submitted at 0 is retransmitted, polling every tick up to `untilMs`; `newViewAt` are NEW-VIEWs. */
 function retransmissions(untilMs: number, newViewAt: readonly number[] = []): number[] {

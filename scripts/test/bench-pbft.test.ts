@@ -3,21 +3,11 @@
  * each other are refused before any work, and `--processes` runs a validator in a child
  * process that answers the benchmark and is gone when it ends.
  */
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runScript, type ScriptRun } from './run-script.ts';
 
-const BENCH = fileURLToPath(new URL('../bench-pbft.ts', import.meta.url));
-
-function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BENCH, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const bench = (args: string[]): Promise<ScriptRun> => runScript('bench-pbft.ts', args);
 
 /** Processes running the replica script now (Linux /proc; processes that vanish meanwhile are skipped). */
 function replicaProcesses(): number {

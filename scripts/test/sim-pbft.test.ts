@@ -2,20 +2,10 @@
  * sim:pbft's command line: bad options are refused with a clear message before any seed
  * runs, and a short run with gateway clients reports their relays and passes.
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runScript, type ScriptRun } from './run-script.ts';
 
-const SIM = fileURLToPath(new URL('../sim-pbft.ts', import.meta.url));
-
-function sim(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [SIM, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const sim = (args: string[]): Promise<ScriptRun> => runScript('sim-pbft.ts', args);
 
 describe('sim:pbft', () => {
   it('refuses more gateway clients than clients, and a count that is not an integer, before running', async () => {

@@ -143,9 +143,7 @@ interface SimClientState {
   readonly total: number;
   done: number;
   timer: number;
-  /** The validator this client submits through (gatewayClients), or null for a PBFT client. */
-  readonly gateway: number | null;
-  /** Times the current request went to the gateway: 0 the first time, then its retransmissions. */
+  /** Times the current request was sent: 0 the first time, then its retransmissions. */
   sent: number;
 }
 
@@ -278,7 +276,6 @@ export function runSimulation(options: Partial<SimOptions> = {}): SimResult {
       total: o.requestsPerClient,
       done: 0,
       timer: 0,
-      gateway,
       sent: 0,
     });
   }
@@ -382,17 +379,15 @@ export function runSimulation(options: Partial<SimOptions> = {}): SimResult {
   // ---- clients' behaviour ----
   const routeRequest = (c: SimClientState, to: number | 'all', request: PbftRequest, retransmitAtMs: number): void => {
     const wired = onWire(request) as PbftRequest;
-    if (c.gateway === null) {
-      const targets = to === 'all' ? [...Array(o.n).keys()] : [to];
-      for (const t of targets) {
-        for (const dest of byIndex[t]!) if (reach(c.side, dest.side)) transmit(-1, t, () => deliverTo(dest, wired));
-      }
-    } else {
-      const g = c.gateway;
-      const retransmission = c.sent++;
-      for (const dest of byIndex[g]!) {
-        if (reach(c.side, dest.side)) transmit(-1, g, () => submitAtGateway(dest, wired, retransmission));
-      }
+    // A gateway client's PbftClient sends every copy to its gateway (`to`).
+    const retransmission = c.sent++;
+    const arrive =
+      c.client.opts.gateway === null
+        ? (dest: SimNode) => deliverTo(dest, wired)
+        : (dest: SimNode) => submitAtGateway(dest, wired, retransmission);
+    const targets = to === 'all' ? [...Array(o.n).keys()] : [to];
+    for (const t of targets) {
+      for (const dest of byIndex[t]!) if (reach(c.side, dest.side)) transmit(-1, t, () => arrive(dest));
     }
     const token = ++timerToken;
     c.timer = token;

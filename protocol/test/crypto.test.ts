@@ -136,6 +136,42 @@ describe('BLAKE3 (hash-wasm)', () => {
   });
 });
 
+describe('domainDigest through its scratch buffer', () => {
+  const reference = (tag: string, bytes: Uint8Array): string =>
+    hex(nobleBlake3(Buffer.concat([Buffer.from(tag, 'utf8'), Buffer.from([0]), bytes])));
+
+  it('agrees with @noble/hashes on every length around the 4 KiB scratch and beyond it, under two tags', () => {
+    // The scratch holds tag and bytes together up to 4,096 bytes; larger inputs are hashed
+    // in two updates. Lengths on both sides of the boundary for both tags (of different lengths).
+    const tags = [DOMAINS.PCI_ENVELOPE, DOMAINS.PBFT_REQUEST] as const;
+    const lengths = [
+      0, 1, 31, 32, 33, 200, 4000, 4060, 4070, 4074, 4075, 4076, 4077, 4083, 4084, 4085, 4096, 5000, 20_000,
+    ];
+    for (const tag of tags) {
+      for (const n of lengths) {
+        const bytes = randomBytes(n);
+        expect(hex(domainDigest(tag, bytes)), `${tag} ${n}`).toBe(reference(tag, bytes));
+      }
+    }
+  });
+
+  it('returns a fresh array: a later digest (of another length or tag) does not change an earlier one', () => {
+    const a = domainDigest(DOMAINS.PCI_ENVELOPE, randomBytes(100));
+    const copy = hex(a);
+    domainDigest(DOMAINS.PBFT_REQUEST, randomBytes(100));
+    domainDigest(DOMAINS.PCI_ENVELOPE, randomBytes(7));
+    expect(hex(a)).toBe(copy);
+  });
+
+  it('does not change its input, even a view into a larger buffer', () => {
+    const backing = randomBytes(300);
+    const before = hex(backing);
+    const view = backing.subarray(50, 250);
+    expect(hex(domainDigest(DOMAINS.PCI_ENVELOPE, view))).toBe(reference(DOMAINS.PCI_ENVELOPE, view));
+    expect(hex(backing)).toBe(before);
+  });
+});
+
 describe('Ed25519Verifier verified-signature cache', () => {
   const signer = Ed25519Signer.fromSeed(new Uint8Array(32).fill(9));
   const other = Ed25519Signer.fromSeed(new Uint8Array(32).fill(10));

@@ -37,13 +37,23 @@ const frames = new ObjectSlot<object, Uint8Array>('bizra.pbft.frame');
 const isUint53 = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
 
 /**
- * Remembers the bytes a request or vote was read from (normal-case-reader.ts, which reads
- * only the canonical form) as its own: they are what assembling it would give, so its
- * digest and any record embedding it use views into the frame instead of new copies.
+ * Remembers the bytes a vote was read from (normal-case-reader.ts, which reads only the
+ * canonical form) as its own: they are what assembling it would give, so its digest and
+ * any record embedding it use views into the frame instead of new copies.
  */
-export function rememberReadBytes(o: PbftRequest | PbftVoteFields, body: Uint8Array, whole: Uint8Array): void {
+export function rememberReadBytes(o: PbftVoteFields, body: Uint8Array, whole: Uint8Array): void {
   bodies.set(o, body);
   wholes.set(o, whole);
+}
+
+/**
+ * As rememberReadBytes, for a request read from a proposal: only its body (which its
+ * signature digest covers). Its whole bytes are part of its batch's, which are
+ * remembered (rememberReadBatch); a view of them per request, kept while the log holds
+ * the batch, is rarely read (a new primary re-proposing it), and that assembles them.
+ */
+export function rememberReadRequestBody(r: PbftRequest, body: Uint8Array): void {
+  bodies.set(r, body);
 }
 
 /** Signed bodies (of CHECKPOINTs, VIEW-CHANGEs, NEW-VIEWs) as read from canonical frames (view-change-reader.ts). */
@@ -178,19 +188,53 @@ export function requestBytes(r: PbftRequest): Uint8Array | null {
   return remembered(wholes, r, () => assemble([message(LD(1), body), [LD(2), 'bytes', r.signature]]));
 }
 
-/** Canonical PbftBatch bytes (what the batch digest covers), or null. */
+/**
+ * Canonical PbftBatch bytes (what the batch digest covers), or null. Each request is
+ * written straight into the batch from its body and signature: a request the primary
+ * proposes has no bytes of its own (it came from a client as an object), and making and
+ * keeping a copy of each, only to copy it again here, cost the primary an allocation per
+ * request that the log then held until the next stable checkpoint.
+ */
 export function batchBytes(batch: readonly PbftRequest[]): Uint8Array | null {
   const cached = batches.get(batch);
   if (cached !== undefined) return cached;
-  const parts: Field[] = [];
+  const bodiesOf: Uint8Array[] = [];
+  let length = 0;
   for (const r of batch) {
-    const b = requestBytes(r);
-    if (b === null) return null;
-    parts.push(message(LD(1), b));
+    const body = requestBodyBytes(r);
+    if (body === null) return null;
+    bodiesOf.push(body);
+    const whole = requestWholeLength(body.length, r.signature.length);
+    length += 1 + varintLength(whole) + whole;
   }
-  const bytes = assemble(parts);
-  batches.set(batch, bytes);
-  return bytes;
+  // Every byte is written below (the lengths are exact).
+  const out = uninitialised(length);
+  let at = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const body = bodiesOf[i]!;
+    const signature = batch[i]!.signature;
+    out[at++] = LD(1);
+    at = writeVarint(out, at, requestWholeLength(body.length, signature.length));
+    // PbftRequest: body = 1 (an embedded message, always written), signature = 2 (bytes,
+    // left out when empty).
+    out[at++] = LD(1);
+    at = writeVarint(out, at, body.length);
+    out.set(body, at);
+    at += body.length;
+    if (signature.length > 0) {
+      out[at++] = LD(2);
+      at = writeVarint(out, at, signature.length);
+      out.set(signature, at);
+      at += signature.length;
+    }
+  }
+  batches.set(batch, out);
+  return out;
+}
+
+/** The length of a PbftRequest's bytes with a body of `body` bytes and a signature of `signature` bytes. */
+function requestWholeLength(body: number, signature: number): number {
+  return 1 + varintLength(body) + body + (signature === 0 ? 0 : 1 + varintLength(signature) + signature);
 }
 
 /** Canonical PbftVoteBody bytes (what a PRE-PREPARE, PREPARE or COMMIT signs), or null. */

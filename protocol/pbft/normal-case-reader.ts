@@ -16,7 +16,7 @@
  * damaged frames, that decodePbftMessage accepts exactly what protobufjs plus the
  * canonical check accepts, with the same message.
  */
-import { rememberReadBatch, rememberReadBytes } from './normal-case-bytes.ts';
+import { rememberReadBatch, rememberReadBytes, rememberReadRequestBody } from './normal-case-bytes.ts';
 import type { PbftMessage, PbftPrePrepare, PbftRequest, PbftVoteFields } from './types.ts';
 
 /** Where a read stands in the bytes: one per read, so concurrent readers never share it. */
@@ -105,7 +105,6 @@ export function vote<T extends 'pre-prepare' | 'prepare' | 'commit'>(
 
 /** A PbftRequest between c.at and end. */
 function request(b: Uint8Array, c: Cursor, end: number): PbftRequest | null {
-  const start = c.at;
   if (peek(b, c, end) !== 0x0a) return null;
   c.at++;
   const bodyEnd = delimited(b, c, end);
@@ -120,7 +119,7 @@ function request(b: Uint8Array, c: Cursor, end: number): PbftRequest | null {
   const signature = optionalBytes(b, c, end, 0x12);
   if (signature === null || c.at !== end) return null;
   const r: PbftRequest = { type: 'request', client, timestamp, operation, signature };
-  rememberReadBytes(r, b.subarray(bodyStart, bodyEnd), b.subarray(start, end));
+  rememberReadRequestBody(r, b.subarray(bodyStart, bodyEnd));
   return r;
 }
 

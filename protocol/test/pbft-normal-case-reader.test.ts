@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { Ed25519Signer } from '../crypto/ed25519.ts';
 import { decodePbftMessage, encodePbftMessage } from '../pbft/codec.ts';
-import { batchBytes, requestBodyBytes, requestBytes, voteBodyBytes } from '../pbft/normal-case-bytes.ts';
+import { batchBytes, requestBodyBytes, requestBytes, voteBodyBytes, voteBytes } from '../pbft/normal-case-bytes.ts';
 import { readNormalCaseFrame } from '../pbft/normal-case-reader.ts';
 import { batchDigest, signPbft, signRequest } from '../pbft/sign.ts';
 import type { PbftCommit, PbftMessage, PbftPrePrepare, PbftPrepare, PbftProposal } from '../pbft/types.ts';
@@ -52,9 +52,9 @@ describe('normal-case reader', () => {
     const read = readNormalCaseFrame(bytes) as PbftProposal;
     const fresh = structuredClone(read); // the same message, with nothing remembered
     for (const [ours, theirs] of [
-      [requestBytes(read.batch[1]!), requestBytes(fresh.batch[1]!)],
       [requestBodyBytes(read.batch[1]!), requestBodyBytes(fresh.batch[1]!)],
       [voteBodyBytes(read.prePrepare), voteBodyBytes(fresh.prePrepare)],
+      [voteBytes(read.prePrepare), voteBytes(fresh.prePrepare)],
       [batchBytes(read.batch), batchBytes(fresh.batch)],
     ] as const) {
       expect(inside(ours!, bytes)).toBe(true);
@@ -62,6 +62,12 @@ describe('normal-case reader', () => {
       expect(inside(theirs!, bytes)).toBe(false);
       expect(Buffer.from(ours!).equals(Buffer.from(theirs!))).toBe(true);
     }
+    // A request keeps only its body: its whole bytes are its batch's (remembered above),
+    // and assembled again only when asked for alone, equal to what was read.
+    const whole = requestBytes(read.batch[1]!)!;
+    expect(inside(whole, bytes)).toBe(false);
+    expect(Buffer.from(whole).equals(Buffer.from(requestBytes(fresh.batch[1]!)!))).toBe(true);
+    expect(Buffer.from(bytes).includes(Buffer.from(whole))).toBe(true);
   });
 
   it('reads only the canonical form: a written-out zero or empty value, or a padded varint, goes to the general path, which refuses it', () => {

@@ -45,12 +45,24 @@ export function blake3(bytes: Uint8Array): Uint8Array {
  * compile.
  */
 export function domainDigest(tag: DomainTag, bytes: Uint8Array): Uint8Array {
+  return domainDigestOfPair(tag, bytes, EMPTY);
+}
+
+/**
+ * BLAKE3(utf8(tag) || 0x00 || first || second): domainDigest of the two concatenated,
+ * without making the concatenation (a Merkle node over its two children, say).
+ */
+export function domainDigestOfPair(tag: DomainTag, first: Uint8Array, second: Uint8Array): Uint8Array {
   const prefix = PREFIXES.get(tag);
   if (prefix === undefined) throw new TypeError(`unregistered domain tag ${JSON.stringify(tag)}`);
-  const total = prefix.length + bytes.length;
-  if (total > SCRATCH_BYTES) return hasher.init().update(prefix).update(bytes).digest('binary');
+  const total = prefix.length + first.length + second.length;
+  if (total > SCRATCH_BYTES) {
+    const h = hasher.init().update(prefix).update(first);
+    return (second.length > 0 ? h.update(second) : h).digest('binary');
+  }
   scratch.set(prefix, 0);
-  scratch.set(bytes, prefix.length);
+  scratch.set(first, prefix.length);
+  scratch.set(second, prefix.length + first.length);
   let input = scratchViews[total];
   if (input === undefined) {
     input = scratch.subarray(0, total);
@@ -58,3 +70,5 @@ export function domainDigest(tag: DomainTag, bytes: Uint8Array): Uint8Array {
   }
   return hasher.init().update(input).digest('binary');
 }
+
+const EMPTY = new Uint8Array(0);

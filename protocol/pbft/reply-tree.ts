@@ -13,7 +13,7 @@
  *
  * Pure, over hashes: the leaf's bytes are encoded by codec.ts (`encodeReplyLeaf`).
  */
-import { domainDigest } from '../crypto/blake3.ts';
+import { domainDigest, domainDigestOfPair } from '../crypto/blake3.ts';
 import { DOMAINS } from '../crypto/domains.ts';
 
 export const REPLY_HASH_BYTES = 32;
@@ -32,10 +32,7 @@ export function replyLeafHash(leafBytes: Uint8Array): Uint8Array {
 
 /** The hash of an interior node with children `left` and `right` (32 bytes each). */
 export function replyNodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  const both = new Uint8Array(2 * REPLY_HASH_BYTES);
-  both.set(left, 0);
-  both.set(right, REPLY_HASH_BYTES);
-  return domainDigest(DOMAINS.PBFT_REPLY_NODE, both);
+  return domainDigestOfPair(DOMAINS.PBFT_REPLY_NODE, left, right);
 }
 
 /** Every level of the tree over `leaves` (leaf hashes, at least one), built once per batch. */

@@ -3,7 +3,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { blake3, domainDigest } from '../crypto/blake3.ts';
+import { blake3, domainDigest, domainDigestOfPair } from '../crypto/blake3.ts';
 import { DOMAINS } from '../crypto/domains.ts';
 import { Ed25519Signer, Ed25519Verifier, publicKeyFromSeed } from '../crypto/ed25519.ts';
 import { BLAKE3_HASH, blake3Input, RFC8032 } from './vectors.ts';
@@ -152,6 +152,24 @@ describe('domainDigest through its scratch buffer', () => {
         const bytes = randomBytes(n);
         expect(hex(domainDigest(tag, bytes)), `${tag} ${n}`).toBe(reference(tag, bytes));
       }
+    }
+  });
+
+  it('domainDigestOfPair is domainDigest of the two concatenated, in the scratch and beyond it', () => {
+    for (const [a, b] of [
+      [0, 0],
+      [32, 32],
+      [0, 100],
+      [100, 0],
+      [2000, 2050],
+      [4000, 100],
+      [30, 5000],
+    ] as const) {
+      const first = randomBytes(a);
+      const second = randomBytes(b);
+      expect(hex(domainDigestOfPair(DOMAINS.PBFT_REPLY_NODE, first, second)), `${a} + ${b}`).toBe(
+        reference(DOMAINS.PBFT_REPLY_NODE, Buffer.concat([first, second])),
+      );
     }
   });
 

@@ -52,7 +52,7 @@
 import type { PbftApp } from '../../consensus/pbft/app.ts';
 import { KvApp } from '../../consensus/pbft/kv-app.ts';
 import { defaultPbftOptions, type PbftOptions } from '../../consensus/pbft/options.ts';
-import type { PbftCommitted, PbftOutput, PbftTimer } from '../../consensus/pbft/output.ts';
+import type { PbftClientReply, PbftCommitted, PbftOutput, PbftTimer } from '../../consensus/pbft/output.ts';
 import { PbftReplica, type PbftReplicaStatus } from '../../consensus/pbft/replica.ts';
 import {
   broadcastsNow,
@@ -65,7 +65,13 @@ import {
 } from '../../consensus/pbft/retransmit.ts';
 import type { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
 import { decodePbftMessage, encodePbftMessage } from '../../protocol/pbft/codec.ts';
-import type { PbftMessage, PbftReplyProof, PbftRequest, PbftSignedMessage } from '../../protocol/pbft/types.ts';
+import type {
+  PbftMessage,
+  PbftReply,
+  PbftReplyProof,
+  PbftRequest,
+  PbftSignedMessage,
+} from '../../protocol/pbft/types.ts';
 import { PbftVerifier } from '../../protocol/pbft/verifier.ts';
 import type { Logger } from '../log.ts';
 import type { NodeMetrics } from '../metrics/node-metrics.ts';
@@ -175,8 +181,13 @@ export class ConsensusService {
   #queue: PbftOutput[] = [];
   #writing: Promise<void> | null = null;
   readonly #timers = new Map<PbftTimer, { handle: NodeJS.Timeout; atMs: number }>();
-  /** HTTP clients waiting, by client key (hex) then timestamp. */
-  readonly #waiters = new Map<string, Map<number, Waiter[]>>();
+  /**
+   * HTTP clients waiting, by client key (hex), in the order they came: one request each,
+   * mostly (a client has one outstanding), rarely a few (other timestamps, or the same
+   * request submitted twice). A list, not a map by timestamp: a map made and dropped per
+   * request showed in the allocation profile of a saturated primary.
+   */
+  readonly #waiters = new Map<string, Waiter[]>();
   readonly #listeners = new Set<CommittedListener>();
   #retransmitTimer: NodeJS.Timeout | undefined;
   #pool: SignaturePool | null = null;
@@ -289,12 +300,10 @@ export class ConsensusService {
     clearInterval(this.#retransmitTimer);
     for (const t of this.#timers.values()) clearTimeout(t.handle);
     this.#timers.clear();
-    for (const byTs of this.#waiters.values()) {
-      for (const list of byTs.values()) {
-        for (const w of list) {
-          clearTimeout(w.timer);
-          w.resolve({ ok: false, status: 503, code: 'SHUTTING_DOWN', message: 'the node is shutting down' });
-        }
+    for (const list of this.#waiters.values()) {
+      for (const w of list) {
+        clearTimeout(w.timer);
+        w.resolve({ ok: false, status: 503, code: 'SHUTTING_DOWN', message: 'the node is shutting down' });
       }
     }
     this.#waiters.clear();
@@ -669,17 +678,15 @@ export class ConsensusService {
       { err },
       'the PBFT write-ahead log could not be written; the replica stopped (restart the node once the disk is fixed)',
     );
-    for (const byTs of this.#waiters.values()) {
-      for (const list of byTs.values()) {
-        for (const w of list) {
-          clearTimeout(w.timer);
-          w.resolve({
-            ok: false,
-            status: 503,
-            code: 'CONSENSUS_UNAVAILABLE',
-            message: `the PBFT replica stopped: ${err.message}`,
-          });
-        }
+    for (const list of this.#waiters.values()) {
+      for (const w of list) {
+        clearTimeout(w.timer);
+        w.resolve({
+          ok: false,
+          status: 503,
+          code: 'CONSENSUS_UNAVAILABLE',
+          message: `the PBFT replica stopped: ${err.message}`,
+        });
       }
     }
     this.#waiters.clear();
@@ -695,40 +702,65 @@ export class ConsensusService {
       else transport.send(s.to, bytes);
     }
     if (out.committed.length > 0) {
-      for (const c of out.committed) {
-        // Nobody waiting here (a backup, mostly): nothing to supersede.
-        if (this.#waiters.size > 0) for (const r of c.requests) this.#supersede(hex(r.client), r.timestamp);
-        for (const l of this.#listeners) l(c);
-      }
+      for (const c of out.committed) for (const l of this.#listeners) l(c);
       this.#updateGauges();
     }
-    // Every replica outputs a REPLY for every request it executes; only those a client
-    // waits for here are read (and so signed: once per batch, whichever of its replies is
-    // read first). No waiters, nothing to look up.
-    for (const r of this.#waiters.size === 0 ? [] : out.replies) {
-      const client = hex(r.client);
-      // Read `r.message` (which signs the REPLY) only when a client waits for it.
-      const list = this.#waiters.get(client)?.get(r.timestamp);
-      if (list === undefined) continue;
-      this.#waiters.get(client)!.delete(r.timestamp);
-      if (this.#waiters.get(client)!.size === 0) this.#waiters.delete(client);
-      const now = this.#now();
-      const m = r.message;
-      for (const w of list) {
-        clearTimeout(w.timer);
-        this.#m.metrics.pbftCommitLatency.observe((now - w.startedAt) / 1000);
-        w.resolve({
-          ok: true,
-          seq: r.seq,
-          view: m.view,
-          result: m.result,
-          replica: m.replica,
-          proof: m.proof,
-          signature: m.signature,
-        });
+    // Every replica outputs a REPLY for every request it executes (so for every request
+    // of out.committed), and again for a retransmitted one it executed before; only those
+    // a client waits for here are read (and so signed: once per batch, whichever of its
+    // replies is read first). No waiters (a backup, mostly), nothing to look up.
+    if (this.#waiters.size > 0) {
+      for (const r of out.replies) {
+        const client = hex(r.client);
+        const list = this.#waiters.get(client);
+        if (list !== undefined) this.#answerExecuted(client, list, r);
       }
     }
     if (out.events.length > 0) this.#updateGauges();
+  }
+
+  /**
+   * `client`'s request at `r.timestamp` executed: its waiters get the REPLY, and those of
+   * its older requests 409, since they never will (exactly-once: the replica drops a
+   * timestamp at or below one it executed). Newer ones keep waiting.
+   */
+  #answerExecuted(client: string, list: Waiter[], r: PbftClientReply): void {
+    let keep: Waiter[] | null = null;
+    let now = 0;
+    // Read `r.message` (which signs the REPLY) only when a client waits for it.
+    let m: PbftReply | null = null;
+    for (const w of list) {
+      if (w.timestamp > r.timestamp) {
+        (keep ??= []).push(w);
+        continue;
+      }
+      clearTimeout(w.timer);
+      if (w.timestamp < r.timestamp) {
+        w.resolve({
+          ok: false,
+          status: 409,
+          code: 'STALE_REQUEST',
+          message: `a newer request of this client (timestamp ${r.timestamp}) executed first; timestamp ${w.timestamp} never will`,
+        });
+        continue;
+      }
+      if (m === null) {
+        m = r.message;
+        now = this.#now();
+      }
+      this.#m.metrics.pbftCommitLatency.observe((now - w.startedAt) / 1000);
+      w.resolve({
+        ok: true,
+        seq: r.seq,
+        view: m.view,
+        result: m.result,
+        replica: m.replica,
+        proof: m.proof,
+        signature: m.signature,
+      });
+    }
+    if (keep === null) this.#waiters.delete(client);
+    else if (keep.length < list.length) this.#waiters.set(client, keep);
   }
 
   /**
@@ -740,10 +772,11 @@ export class ConsensusService {
     const replica = this.#replica;
     if (!this.#running || replica === null || this.#failed !== null) return;
     const now = this.#now();
-    for (const byTs of this.#waiters.values()) {
-      for (const list of byTs.values()) {
-        const w = list[0];
-        if (w === undefined) continue;
+    for (const list of this.#waiters.values()) {
+      for (let i = 0; i < list.length; i++) {
+        const w = list[i]!;
+        // One retransmission per request: the first of its waiters stands for the rest.
+        if (waitsEarlier(list, i)) continue;
         if (newView) restartedInNewView(w.retransmit, now);
         else if (isDue(w.retransmit, now)) retransmitted(w.retransmit, now);
         else continue;
@@ -752,7 +785,7 @@ export class ConsensusService {
         this.#enqueue(w.request, () => {
           // Answered, or the node stopped, while it waited in the queue.
           if (!this.#running || this.#failed !== null || this.#replica !== replica) return;
-          if (this.#waiters.get(w.client)?.get(w.timestamp) === undefined) return;
+          if (!this.#waiters.get(w.client)?.includes(w)) return;
           const now = this.#now();
           const relay = toAll || !replica.active;
           this.#handle(relay ? replica.relay(w.request, now) : replica.receive(w.request, now));
@@ -761,45 +794,18 @@ export class ConsensusService {
     }
   }
 
-  /** A newer request of `client` executed: its older ones never will. */
-  #supersede(client: string, timestamp: number): void {
-    const byTs = this.#waiters.get(client);
-    if (byTs === undefined) return;
-    for (const [ts, list] of byTs) {
-      if (ts >= timestamp) continue;
-      byTs.delete(ts);
-      for (const w of list) {
-        clearTimeout(w.timer);
-        w.resolve({
-          ok: false,
-          status: 409,
-          code: 'STALE_REQUEST',
-          message: `a newer request of this client (timestamp ${timestamp}) executed first; timestamp ${ts} never will`,
-        });
-      }
-    }
-    if (byTs.size === 0) this.#waiters.delete(client);
-  }
-
   #addWaiter(w: Waiter): void {
-    let byTs = this.#waiters.get(w.client);
-    if (byTs === undefined) {
-      byTs = new Map();
-      this.#waiters.set(w.client, byTs);
-    }
-    const list = byTs.get(w.timestamp);
-    if (list === undefined) byTs.set(w.timestamp, [w]);
+    const list = this.#waiters.get(w.client);
+    if (list === undefined) this.#waiters.set(w.client, [w]);
     else list.push(w);
   }
 
   #removeWaiter(w: Waiter): void {
-    const byTs = this.#waiters.get(w.client);
-    const list = byTs?.get(w.timestamp);
-    if (list === undefined) return;
-    const i = list.indexOf(w);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) byTs!.delete(w.timestamp);
-    if (byTs!.size === 0) this.#waiters.delete(w.client);
+    const list = this.#waiters.get(w.client);
+    const i = list?.indexOf(w) ?? -1;
+    if (i < 0) return;
+    list!.splice(i, 1);
+    if (list!.length === 0) this.#waiters.delete(w.client);
   }
 
   #count(type: PbftMessage['type'] | 'undecodable', result: string): void {
@@ -814,4 +820,10 @@ export class ConsensusService {
     this.#m.metrics.pbftStableCheckpoint.set(r.stableCheckpoint);
     this.#m.metrics.pbftPipelineWindow.set(r.pipelineWindow);
   }
+}
+
+/** Whether a waiter before `list[i]` waits for the same request (the same timestamp). */
+function waitsEarlier(list: readonly Waiter[], i: number): boolean {
+  for (let j = 0; j < i; j++) if (list[j]!.timestamp === list[i]!.timestamp) return true;
+  return false;
 }

@@ -106,6 +106,23 @@ describe('PBFT HTTP API', () => {
     expect(refused.body.error.code).toBe('STALE_REQUEST');
   });
 
+  it('answers every waiter: the same request submitted twice at once, and two requests of one client in order', async () => {
+    const client = clientSigner(7);
+    const node = cluster.nodes[0]!;
+    const first = signRequest(client, 1, encodeKvOperation({ op: 'put', key: 'w', value: '1' }));
+    const second = signRequest(client, 2, encodeKvOperation({ op: 'put', key: 'w', value: '2' }));
+    // Both waiters of `first` get its one REPLY; `second`, submitted right behind it to the
+    // same node, executes after it (its result names the value `first` wrote), and its
+    // execution must not turn `first`'s waiters into 409s when both run in one batch.
+    const [a, b, c] = await Promise.all([post(node, body(first)), post(node, body(first)), post(node, body(second))]);
+    expect([a.status, b.status, c.status]).toEqual([200, 200, 200]);
+    expect(Buffer.from(a.body.result, 'base64').toString()).toBe('{"ok":true,"previous":null}');
+    expect(b.body.result).toBe(a.body.result);
+    expect(b.body.seq).toBe(a.body.seq);
+    expect(Buffer.from(c.body.result, 'base64').toString()).toBe('{"ok":true,"previous":"1"}');
+    expect(c.body.seq).toBeGreaterThanOrEqual(a.body.seq);
+  });
+
   it('GET /v1/consensus: view, primary, executed, checkpoint and the validators', async () => {
     const res = await cluster.nodes[1]!.api!.app.inject({ method: 'GET', url: '/v1/consensus' });
     expect(res.statusCode).toBe(200);

@@ -731,7 +731,8 @@ export class ConsensusService {
     let m: PbftReply | null = null;
     for (const w of list) {
       if (w.timestamp > r.timestamp) {
-        (keep ??= []).push(w);
+        if (keep === null) keep = [w];
+        else keep.push(w);
         continue;
       }
       clearTimeout(w.timer);

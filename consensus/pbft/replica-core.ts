@@ -4,6 +4,7 @@
  * this state; PbftReplica (replica.ts) owns one and is the only way in from outside.
  */
 import type { Ed25519Signer } from '../../protocol/crypto/ed25519.ts';
+import { ObjectSlot } from '../../protocol/pbft/object-slot.ts';
 import { signPbft, signReplies, type Unsigned } from '../../protocol/pbft/sign.ts';
 import type {
   PbftCheckpoint,
@@ -70,12 +71,45 @@ export interface ClientEntry {
 export interface Pending {
   readonly request: PbftRequest;
   readonly key: string;
+  /** Its client's hex id (the key's first part). */
+  readonly id: string;
 }
 
 export const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 /** A request's key in the pending and proposed maps, from its client's hex id. */
 export const requestKeyOf = (clientId: string, timestamp: number): string => `${clientId}:${timestamp}`;
 export const requestKey = (r: PbftRequest): string => requestKeyOf(hex(r.client), r.timestamp);
+
+/** Each request's client id (hex) and request key, in batch order. */
+export interface BatchIds {
+  readonly ids: readonly string[];
+  readonly keys: readonly string[];
+}
+
+const batchIdSlot = new ObjectSlot<readonly PbftRequest[], BatchIds>('bizra.pbft.batchIds');
+
+/**
+ * The client ids and request keys of a batch, made once per batch array and kept on it
+ * (batches are read-only): a backup needs them when it takes the proposal (the pending
+ * set) and again when it executes the batch (the client table, and the pending and
+ * proposed sets), and a hex id and a key per request each time showed in the allocation
+ * profile of every replica at saturation. Values of the batch alone, so replicas sharing
+ * one batch object (the simulator) share them too.
+ */
+export function batchIds(batch: readonly PbftRequest[]): BatchIds {
+  let memo = batchIdSlot.get(batch);
+  if (memo === undefined) {
+    const ids = batch.map((r) => hex(r.client));
+    memo = { ids, keys: batch.map((r, i) => requestKeyOf(ids[i]!, r.timestamp)) };
+    batchIdSlot.set(batch, memo);
+  }
+  return memo;
+}
+
+/** As batchIds, for a batch the primary cut from its pending requests, whose ids and keys it holds already. */
+export function rememberBatchIds(batch: readonly PbftRequest[], ids: readonly string[], keys: readonly string[]): void {
+  batchIdSlot.set(batch, { ids, keys });
+}
 
 export type PbftVoteLike = PbftPrepare | PbftCommit;
 /** A proposal or vote of the view a replica is entering, held until its NEW-VIEW is installed. */

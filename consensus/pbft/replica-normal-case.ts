@@ -15,11 +15,13 @@ import { ACCEPTED, type PbftOutcome, reject } from './output.ts';
 import { isCommittedLocal, isPrepared, matchingVoters, sameDigest } from './quorum.ts';
 import { takeCheckpoint } from './replica-checkpoints.ts';
 import {
+  batchIds,
   type ClientEntry,
   type EarlyMessage,
   hex,
   type PbftVoteLike,
   type ReplicaCore,
+  rememberBatchIds,
   requestKey,
   requestKeyOf,
   type Slot,
@@ -49,7 +51,7 @@ export function onRequest(core: ReplicaCore, r: PbftRequest): PbftOutcome {
   if (core.pending.size >= core.opts.maxPendingRequests) {
     return reject('overloaded', `${core.pending.size} requests are pending`);
   }
-  core.pending.set(key, { request: r, key });
+  core.pending.set(key, { request: r, key, id });
   if (core.active && core.isPrimary) {
     core.queue.push(key);
     propose(core, false);
@@ -112,7 +114,13 @@ export function propose(core: ReplicaCore, force: boolean): void {
     if (!full && (!due || inFlight() >= core.opts.partialBatchWindow)) break;
     const keys = takeLive(core, core.opts.batchSize);
     if (keys.length === 0) break;
-    const batch = keys.map((k) => core.pending.get(k)!.request);
+    const held = keys.map((k) => core.pending.get(k)!);
+    const batch = held.map((p) => p.request);
+    rememberBatchIds(
+      batch,
+      held.map((p) => p.id),
+      keys,
+    );
     const seq = core.nextSeq;
     const pp = core.signVote<PbftPrePrepare>('pre-prepare', core.view, seq, core.verifier.batchDigest(batch));
     if (pp === null) {
@@ -261,13 +269,15 @@ export function acceptPrePrepare(core: ReplicaCore, pp: PbftPrePrepare, batch: r
 /** Adds a batch's unexecuted requests to the pending set, arming the view-change timer. */
 export function trackBatch(core: ReplicaCore, batch: readonly PbftRequest[]): void {
   let added = false;
-  for (const r of batch) {
-    const id = hex(r.client);
+  const { ids, keys } = batchIds(batch);
+  for (let i = 0; i < batch.length; i++) {
+    const r = batch[i]!;
+    const id = ids[i]!;
     const entry = core.clients.get(id);
     if (entry !== undefined && r.timestamp <= entry.timestamp) continue;
-    const key = requestKeyOf(id, r.timestamp);
+    const key = keys[i]!;
     if (core.pending.has(key) || core.pending.size >= core.opts.maxPendingRequests) continue;
-    core.pending.set(key, { request: r, key });
+    core.pending.set(key, { request: r, key, id });
     added = true;
   }
   if (added || core.pending.size > 0) armViewChangeTimer(core);
@@ -349,8 +359,8 @@ export function executeReady(core: ReplicaCore): void {
 
 export function execute(core: ReplicaCore, seq: number, cert: PbftCommitCertificate): void {
   const run: PbftRequest[] = [];
-  // Each client's hex id, made once per request (it keys three maps below).
-  const ids = cert.batch.map((r) => hex(r.client));
+  // Each client's hex id and request key, made once per batch (they key three maps below).
+  const { ids, keys } = batchIds(cert.batch);
   const runIds: string[] = [];
   const newest = new Map<string, number>();
   cert.batch.forEach((r, i) => {
@@ -380,11 +390,10 @@ export function execute(core: ReplicaCore, seq: number, cert: PbftCommitCertific
   core.lastExec = seq;
   const slot = core.slots.get(seq);
   if (slot !== undefined && !core.replaying) notePipelineLatency(core, slot);
-  cert.batch.forEach((r, i) => {
-    const key = requestKeyOf(ids[i]!, r.timestamp);
+  for (const key of keys) {
     core.pending.delete(key);
     core.proposed.delete(key);
-  });
+  }
   // The doubled timeout stays until this replica has caught up (nothing left waiting),
   // not merely until something executes: under a load whose batches take longer than
   // the base timeout, resetting at the first execution brought the next view change on

@@ -117,8 +117,18 @@ export interface PbftReceiveResult extends PbftOutput {
   readonly outcome: PbftOutcome;
 }
 
-export function emptyOutput(): PbftOutput {
-  return { persist: [], send: [], replies: [], timers: [], committed: [], events: [] };
+/**
+ * An output while the replica builds it, with the outcome of the input it answers
+ * (receive() and relay() set it; ACCEPTED otherwise). The outcome is a field from the
+ * start, so an answer to an input is this one object, not a copy of it with the outcome
+ * added: a primary answers one per client request.
+ */
+export interface PbftOutputDraft extends PbftOutput {
+  outcome: PbftOutcome;
+}
+
+export function emptyOutput(): PbftOutputDraft {
+  return { persist: [], send: [], replies: [], timers: [], committed: [], events: [], outcome: ACCEPTED };
 }
 
 export function reject(reason: PbftRejectReason, detail: string): PbftOutcome {

@@ -26,7 +26,7 @@ import type { PbftWalRecord } from '../../protocol/pbft/wal-record.ts';
 import type { PbftApp } from './app.ts';
 import { NULL_BATCH, NULL_DIGEST } from './new-view.ts';
 import { type PbftOptions, resolvePbftOptions } from './options.ts';
-import { emptyOutput, type PbftOutput } from './output.ts';
+import { emptyOutput, type PbftOutputDraft } from './output.ts';
 import { primaryOf, sameDigest } from './quorum.ts';
 import type { PbftReplicaConfig, PbftReplicaModules } from './replica.ts';
 import { type PbftValidatorSet, validatorSet } from './validators.ts';
@@ -189,7 +189,7 @@ export class ReplicaCore {
   knownStable = 0;
   fetchAskedAt = Number.NEGATIVE_INFINITY;
   now = 0;
-  out: PbftOutput = emptyOutput();
+  out: PbftOutputDraft = emptyOutput();
   /** True while recover() re-executes the log: nothing is sent, persisted or reported. */
   replaying = false;
 

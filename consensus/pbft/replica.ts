@@ -34,6 +34,7 @@ import {
   emptyOutput,
   type PbftOutcome,
   type PbftOutput,
+  type PbftOutputDraft,
   type PbftReceiveResult,
   type PbftTimer,
   reject,
@@ -167,7 +168,8 @@ export class PbftReplica {
         for (const m of early) this.#dispatch(m);
       }
     });
-    return { ...out, outcome };
+    out.outcome = outcome;
+    return out;
   }
 
   /**
@@ -182,7 +184,8 @@ export class PbftReplica {
       const structure = pbftStructureProblem(request);
       outcome = structure === null ? onRelay(this.#core, request) : reject('malformed', structure);
     });
-    return { ...out, outcome };
+    out.outcome = outcome;
+    return out;
   }
 
   /** A timer set by an earlier output fired. Stale firings (re-set or cancelled since) do nothing. */
@@ -206,7 +209,7 @@ export class PbftReplica {
     });
   }
 
-  #run(nowMs: number, body: () => void): PbftOutput {
+  #run(nowMs: number, body: () => void): PbftOutputDraft {
     if (!Number.isFinite(nowMs)) throw new TypeError(`nowMs must be a finite number, got ${nowMs}`);
     this.#core.now = nowMs;
     this.#core.out = emptyOutput();

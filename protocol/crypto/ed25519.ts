@@ -10,7 +10,7 @@
  * accepts a slightly larger set by default (ZIP 215) and is used only to cross-check
  * ordinary vectors in tests.
  */
-import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, sign, verify } from 'node:crypto';
 
 export const ED25519_SEED_BYTES = 32;
 export const ED25519_PUBLIC_KEY_BYTES = 32;
@@ -95,12 +95,15 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * Verifies signatures, caching the KeyObject of each public key in a bounded LRU map
- * (a Map's insertion order: a hit is moved to the end, the first entry is evicted).
+ * (a Map's insertion order: a hit is moved to the end, the first entry is evicted),
+ * found by a 30-bit mix of the key (keySlot) and then compared byte for byte; two keys
+ * that share a slot only push each other out.
  * Keys OpenSSL refuses are cached too, as null, so junk keys cost one import each.
  * One verifier per owner (an EnvelopeVerifier, a worker): no state is shared.
  */
 export class Ed25519Verifier {
-  readonly #cache = new Map<string, KeyObject | null>();
+  /** By keySlot(public key); a hit is compared byte for byte. */
+  readonly #cache = new Map<number, CachedKey>();
   readonly #max: number;
   /** Keyed by the signature's bytes as a latin1 string (64 characters, one per byte). */
   readonly #verified = new Map<string, VerifiedTriple>();
@@ -158,12 +161,12 @@ export class Ed25519Verifier {
   }
 
   #key(publicKey: Uint8Array): KeyObject | null {
-    const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('base64');
-    const cached = this.#cache.get(id);
-    if (cached !== undefined) {
-      this.#cache.delete(id);
-      this.#cache.set(id, cached);
-      return cached;
+    const slot = keySlot(publicKey);
+    const cached = this.#cache.get(slot);
+    if (cached !== undefined && sameKeyBytes(cached.bytes, publicKey)) {
+      this.#cache.delete(slot);
+      this.#cache.set(slot, cached);
+      return cached.key;
     }
     let key: KeyObject | null;
     try {
@@ -171,8 +174,42 @@ export class Ed25519Verifier {
     } catch {
       key = null;
     }
-    if (this.#cache.size >= this.#max) this.#cache.delete(this.#cache.keys().next().value as string);
-    this.#cache.set(id, key);
+    // Another key in the slot gives way (as the least recently used would).
+    if (cached !== undefined) this.#cache.delete(slot);
+    else if (this.#cache.size >= this.#max) this.#cache.delete(this.#cache.keys().next().value as number);
+    this.#cache.set(slot, { bytes: new Uint8Array(publicKey), key });
     return key;
   }
+}
+
+interface CachedKey {
+  /** A copy of the public key's 32 bytes. */
+  readonly bytes: Uint8Array;
+  /** Null for bytes OpenSSL refuses as a key. */
+  readonly key: KeyObject | null;
+}
+
+/**
+ * This process's seed for keySlot: keys are chosen by whoever signs, and one who could
+ * aim many keys at the slot of another's would make its every check import its key again.
+ */
+const SLOT_SEED = randomBytes(4).readUInt32LE(0);
+
+/**
+ * The cache's key for a 32-byte public key: a 30-bit seeded mix of all its bytes, a
+ * small integer the Map hashes at once. A base64 string of the key cost an allocation
+ * and a 44-character hash per verify, on every replica, for every request at saturation.
+ */
+export function keySlot(k: Uint8Array): number {
+  let h = SLOT_SEED;
+  for (let i = 0; i < ED25519_PUBLIC_KEY_BYTES; i += 4) {
+    h = Math.imul(h ^ (k[i]! | (k[i + 1]! << 8) | (k[i + 2]! << 16) | (k[i + 3]! << 24)), 0x9e3779b1);
+    h ^= h >>> 15;
+  }
+  return h >>> 2;
+}
+
+function sameKeyBytes(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < ED25519_PUBLIC_KEY_BYTES; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

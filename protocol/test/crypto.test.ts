@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { blake3, domainDigest, domainDigestOfPair } from '../crypto/blake3.ts';
 import { DOMAINS } from '../crypto/domains.ts';
-import { Ed25519Signer, Ed25519Verifier, publicKeyFromSeed } from '../crypto/ed25519.ts';
+import { Ed25519Signer, Ed25519Verifier, keySlot, publicKeyFromSeed } from '../crypto/ed25519.ts';
 import { BLAKE3_HASH, blake3Input, RFC8032 } from './vectors.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -74,6 +74,32 @@ describe('Ed25519Verifier', () => {
     expect(verifier.cachedKeys).toBe(3);
     for (let i = 0; i < 4; i++) expect(verifier.verify(keys[i]!.publicKey, m, sigs[i]!)).toBe(true);
     expect(() => new Ed25519Verifier({ keyCacheSize: 0 })).toThrow(/keyCacheSize/);
+  });
+
+  it('two keys in one cache slot push each other out, and each is still checked as itself', () => {
+    // A birthday search for two 32-byte strings whose 30-bit slots (seeded per process) meet.
+    const seen = new Map<number, Uint8Array>();
+    let pair: [Uint8Array, Uint8Array] | null = null;
+    while (pair === null) {
+      const k = new Uint8Array(randomBytes(32));
+      const other = seen.get(keySlot(k));
+      if (other !== undefined && !Buffer.from(other).equals(k)) pair = [other, k];
+      else seen.set(keySlot(k), k);
+    }
+    const [a, b] = pair;
+    expect(keySlot(a)).toBe(keySlot(b));
+    const verifier = new Ed25519Verifier();
+    const m = unhex('01');
+    const signer = Ed25519Signer.fromSeed(new Uint8Array(32).fill(5));
+    // Random bytes: not keys of any signature made here (OpenSSL may refuse them as keys).
+    expect(verifier.verify(a, m, signer.sign(m))).toBe(false);
+    expect(verifier.cachedKeys).toBe(1);
+    expect(verifier.verify(b, m, signer.sign(m))).toBe(false);
+    expect(verifier.cachedKeys).toBe(1); // b took a's slot
+    expect(verifier.verify(a, m, signer.sign(m))).toBe(false);
+    expect(verifier.verify(signer.publicKey, m, signer.sign(m))).toBe(true);
+    expect(verifier.verify(signer.publicKey, unhex('02'), signer.sign(m))).toBe(false);
+    expect(verifier.cachedKeys).toBe(2);
   });
 
   it('agrees with @noble/curves on random keys and messages', () => {

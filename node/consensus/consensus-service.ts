@@ -810,7 +810,7 @@ export class ConsensusService {
   }
 
   #count(type: PbftMessage['type'] | 'undecodable', result: string): void {
-    this.#m.metrics.pbftMessages.inc({ type, result });
+    this.#m.metrics.countPbftMessage(type, result);
   }
 
   #updateGauges(): void {

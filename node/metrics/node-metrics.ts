@@ -23,6 +23,8 @@ export interface MetricSources {
 
 export class NodeMetrics {
   private sources: MetricSources | undefined;
+  /** PBFT messages received since the counter was last read, by type, then result. */
+  readonly #pbftMessageCounts = new Map<string, Map<string, number>>();
   readonly registry = new Registry();
   readonly buildInfo: Gauge<'version' | 'node_version'>;
   readonly nodeInfo: Gauge<'peer_id'>;
@@ -266,11 +268,21 @@ export class NodeMetrics {
       help: 'Waiting client requests handed to the replica again, with backoff, and all at once after a NEW-VIEW: the first goes to the primary, later ones are relayed to every replica.',
       registers,
     });
+    const pbftMessageCounts = this.#pbftMessageCounts;
     this.pbftMessages = new Counter({
       name: 'bizra_pbft_messages_total',
       help: 'PBFT messages received, by type and result (accepted, or the reject reason).',
       labelNames: ['type', 'result'],
       registers,
+      collect() {
+        for (const [type, byResult] of pbftMessageCounts) {
+          for (const [result, n] of byResult) {
+            if (n === 0) continue;
+            this.inc({ type, result }, n);
+            byResult.set(result, 0);
+          }
+        }
+      },
     });
     this.pbftEvents = new Counter({
       name: 'bizra_pbft_events_total',
@@ -292,6 +304,20 @@ export class NodeMetrics {
         this.set(self.sources?.pbftStreams?.() ?? 0);
       },
     });
+  }
+
+  /**
+   * Counts a PBFT message received (bizra_pbft_messages_total{type, result}). Tallied in
+   * plain maps and added to the counter when it is read: prom-client's inc() builds a
+   * string of the labels per call, and a primary counts one per client request.
+   */
+  countPbftMessage(type: string, result: string): void {
+    let byResult = this.#pbftMessageCounts.get(type);
+    if (byResult === undefined) {
+      byResult = new Map();
+      this.#pbftMessageCounts.set(type, byResult);
+    }
+    byResult.set(result, (byResult.get(result) ?? 0) + 1);
   }
 
   /** Connects the scrape-time gauges to a running node; `undefined` unbinds (reads as 0). */

@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { HOST_DRIFT_LIMIT, hostDriftNote } from '../bench-pbft.ts';
 import { runScript, type ScriptRun } from './run-script.ts';
 
 const bench = (args: string[]): Promise<ScriptRun> => runScript('bench-pbft.ts', args);
@@ -21,6 +22,18 @@ function replicaProcesses(): number {
   }
   return count;
 }
+
+describe('bench:pbft host drift', () => {
+  it('warns when the raw verify rate moved by more than a tenth over one n, either way', () => {
+    expect(HOST_DRIFT_LIMIT).toBe(0.1);
+    expect(hostDriftNote(4, 13_000, 12_000)).toBeNull();
+    expect(hostDriftNote(4, 12_000, 13_000)).toBeNull();
+    expect(hostDriftNote(4, 13_000, 9_100)).toBe(
+      "bench:pbft: n=4: the raw verify rate moved from 13000 to 9100/s (30 %) while it ran: the host's speed changed; compare this row by its ratio at the faster rate",
+    );
+    expect(hostDriftNote(7, 9_100, 13_000)).toContain('n=7: the raw verify rate moved from 9100 to 13000/s (30 %)');
+  });
+});
 
 describe('bench:pbft', () => {
   it('refuses --processes with --one-loop, and with --heap-snapshot, before measuring anything', async () => {

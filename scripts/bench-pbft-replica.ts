@@ -158,9 +158,16 @@ async function low(requests: number): Promise<number[]> {
 
 /** Each saturation client's requests, signed by `sign` before the clock starts (a client signs on its own machine). */
 let pools: PbftRequest[][] = [];
+/**
+ * Each client's next request in its pool. A window (`saturate`) goes on from where the
+ * one before stopped: a client that sent its pool from the start again would send
+ * timestamps its replicas already executed, which they drop (exactly-once).
+ */
+let cursors: number[] = [];
 
 function sign(clients: number, perClient: number): void {
   pools = [];
+  cursors = new Array<number>(clients).fill(0);
   for (let c = 0; c < clients; c++) {
     const signer = saturationClient(c);
     const pool: PbftRequest[] = [];
@@ -180,9 +187,12 @@ async function saturate(seconds: number, warmup: number): Promise<SaturationResu
   let measuring = false;
   let stop = false;
   const walBefore = await walStats(self);
+  executed.batches = 0;
+  executed.requests = 0;
   const client = async (c: number) => {
-    for (const r of pools[c]!) {
-      if (stop) return;
+    const pool = pools[c]!;
+    while (!stop && cursors[c]! < pool.length) {
+      const r = pool[cursors[c]!++]!;
       const t = performance.now();
       const a = await service.submit(r);
       if (!a.ok && a.code === 'COMMIT_TIMEOUT') {

@@ -57,6 +57,7 @@ interface Args {
   logLevel: LogLevel;
   json: boolean;
   heapSnapshot?: string;
+  windows: number;
 }
 
 function program(): Command {
@@ -121,6 +122,14 @@ function program(): Command {
         .choices(LOG_LEVELS)
         .default('error'),
     )
+    .addOption(
+      new Option(
+        '--windows <k>',
+        'measured windows of saturating load per n, each with its own raw verify readings before and after (the load pauses for them; the clients go on where they stopped): one row each, then their median',
+      )
+        .argParser(intArg(1, 50))
+        .default(1),
+    )
     .option('--one-loop', 'run every validator in this one event loop (default: one worker thread each)', false)
     .option(
       '--processes',
@@ -182,12 +191,62 @@ interface Row {
    * flatters `ratio`; this one does not.
    */
   ratioAtFaster: number;
+  /** Which of the n's windows (1-based), with `--windows` above 1. */
+  window?: number;
+}
+
+/** The median window of an n measured in several (`--windows`), by ratio, and the range of their ratios. */
+export interface WindowMedians {
+  n: number;
+  windows: number;
+  limit: number;
+  throughput: number;
+  ratio: number;
+  ratioRange: [number, number];
+  ratioAtFaster: number;
+}
+
+/** The median of each figure over one n's windows (each figure on its own: the lower middle one for an even count). */
+export function windowMedians(
+  rows: readonly Pick<Row, 'n' | 'limit' | 'throughput' | 'ratio' | 'ratioAtFaster'>[],
+): WindowMedians {
+  if (rows.length === 0) throw new RangeError('no windows to take the median of');
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  const ratios = rows.map((r) => r.ratio);
+  return {
+    n: rows[0]!.n,
+    windows: rows.length,
+    limit: median(rows.map((r) => r.limit)),
+    throughput: median(rows.map((r) => r.throughput)),
+    ratio: median(ratios),
+    ratioRange: [Math.min(...ratios), Math.max(...ratios)],
+    ratioAtFaster: median(rows.map((r) => r.ratioAtFaster)),
+  };
 }
 
 /** A row as a run measures it; the limit and ratio are set again once the machine is re-measured. */
-type Measured = Omit<Row, 'verifyRates' | 'ratioAtFaster'>;
+type Measured = Omit<Row, 'verifyRates' | 'ratioAtFaster' | 'window'>;
 
-async function runOne(n: number, args: Args, limitPerN: number): Promise<Measured> {
+/**
+ * What a run of one n measured: one entry per window, and the raw verify rates read
+ * between windows (the validators idle meanwhile), so `readings.length` is one less than
+ * `windows.length`.
+ */
+interface RunResult {
+  windows: Measured[];
+  readings: number[];
+}
+
+/** The load a window after the first ramps up under before it is measured: the code is warm by then. */
+export const rewarmSeconds = (warmup: number): number => Math.min(warmup, 2);
+
+/** Requests each client needs signed for `args`' warm-up and windows, with half as many again to spare. */
+function requestsPerClient(args: Args, limitPerN: number): number {
+  const seconds = args.warmup + args.windows * args.seconds + (args.windows - 1) * rewarmSeconds(args.warmup);
+  return Math.ceil((limitPerN * 1.5 * seconds) / args.clients) + 50;
+}
+
+async function runOne(n: number, args: Args, limitPerN: number): Promise<RunResult> {
   const logger = createLogger({ level: args.logLevel, format: 'json', destination: process.stderr });
   const cluster = await startCluster(
     {
@@ -258,7 +317,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
       if (i > LOW_LOAD_WARMUP) low.push(performance.now() - t);
     }
     // Saturating load: pre-signed requests, `clients` outstanding at once.
-    const perClient = Math.ceil((limitPerN * 1.5 * (args.seconds + args.warmup)) / args.clients) + 50;
+    const perClient = requestsPerClient(args, limitPerN);
     process.stderr.write(`n=${n}: signing ${perClient * args.clients} requests\n`);
     const pools: PbftRequest[][] = [];
     for (let c = 0; c < args.clients; c++) {
@@ -307,7 +366,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
     const verifiesPerRequest = leastVerifiesPerRequest(before, end);
     const throughput = committed / elapsed;
     const threadCores: number[] = [];
-    return {
+    const measured: Measured = {
       n,
       limit: limitPerN,
       throughput,
@@ -329,6 +388,7 @@ async function runOne(n: number, args: Args, limitPerN: number): Promise<Measure
       view: Math.max(...end.map((c) => c.view)),
       pipelineWindow: primaryPipelineWindow(end),
     };
+    return { windows: [measured], readings: [] };
   } finally {
     await cluster.stop();
   }
@@ -371,11 +431,59 @@ async function heapSnapshotLater(thread: ReplicaHandle | undefined, file: string
   process.stderr.write(`heap snapshot of replica 1 written to ${file}\n`);
 }
 
+/** One window of saturating load at `threads[0]` (the primary), after `warmup` seconds of it, and what it measured. */
+async function saturationWindow(
+  n: number,
+  args: Args,
+  threads: readonly ReplicaHandle[],
+  counters: () => Promise<ReplicaCounters[]>,
+  warmup: number,
+  limitPerN: number,
+  low: readonly number[],
+): Promise<Measured> {
+  const before = await counters();
+  const satStart0 = performance.now();
+  const snapshot = args.heapSnapshot === undefined ? null : heapSnapshotLater(threads[1], args.heapSnapshot, 5000);
+  const sat = await threads[0]!.request<SaturationResult>({ kind: 'saturate', seconds: args.seconds, warmup });
+  await snapshot;
+  const after = await counters();
+  // Over the saturating phase (its warm-up and drain included), in cores.
+  const satSeconds = (performance.now() - satStart0) / 1000;
+  const threadCores = after.map((a, i) => (a.threadCpuSeconds - before[i]!.threadCpuSeconds) / satSeconds);
+  // Worker threads share one process, whose CPU the primary measured over the window;
+  // separate processes are summed, over the whole phase (warm-up and drain included).
+  const cpuCores = args.processes
+    ? after.reduce((sum, a, i) => sum + a.processCpuSeconds - before[i]!.processCpuSeconds, 0) / satSeconds
+    : sat.cpuSeconds / sat.elapsed;
+  const throughput = sat.committed / sat.elapsed;
+  return {
+    n,
+    limit: limitPerN,
+    throughput,
+    ratio: throughput / limitPerN,
+    lowP50: pct([...low], 50),
+    lowP99: pct([...low], 99),
+    satP50: pct(sat.latencies, 50),
+    satP99: pct(sat.latencies, 99),
+    committed: sat.committed,
+    cpuCores,
+    walP50: sat.walMeanSeconds,
+    batches: sat.batches,
+    perBatch: sat.executedRequests / Math.max(1, sat.batches),
+    verifiesPerRequest: leastVerifiesPerRequest(before, after),
+    redundantPerRequest: redundantPerRequest(before, after),
+    threadCores,
+    timedOut: sat.timedOut,
+    view: Math.max(...after.map((c) => c.view)),
+    pipelineWindow: primaryPipelineWindow(after),
+  };
+}
+
 /**
  * n validators, one worker thread (or with `--processes`, one child process) each;
  * replica 0 (the primary of view 0) runs the clients.
  */
-async function runSeparate(n: number, args: Args, limitPerN: number): Promise<Measured> {
+async function runSeparate(n: number, args: Args, limitPerN: number): Promise<RunResult> {
   const root = mkdtempSync(join(tmpdir(), 'bizra-bench-pbft-'));
   const threads: ReplicaHandle[] = [];
   try {
@@ -424,51 +532,20 @@ async function runSeparate(n: number, args: Args, limitPerN: number): Promise<Me
     }
     const primary = threads[0]!;
     const low = await primary.request<number[]>({ kind: 'low', requests: args.low });
-    const perClient = Math.ceil((limitPerN * 1.5 * (args.seconds + args.warmup)) / args.clients) + 50;
+    const perClient = requestsPerClient(args, limitPerN);
     process.stderr.write(`n=${n}: signing ${perClient * args.clients} requests\n`);
     await primary.request({ kind: 'sign', clients: args.clients, perClient });
     const counters = () => Promise.all(threads.map((t) => t.request<ReplicaCounters>({ kind: 'counters' })));
-    const before = await counters();
-    const satStart0 = performance.now();
-    const snapshot = args.heapSnapshot === undefined ? null : heapSnapshotLater(threads[1], args.heapSnapshot, 5000);
-    const sat = await primary.request<SaturationResult>({
-      kind: 'saturate',
-      seconds: args.seconds,
-      warmup: args.warmup,
-    });
-    await snapshot;
-    const after = await counters();
-    const verifiesPerRequest = leastVerifiesPerRequest(before, after);
-    // Over the saturating phase (its warm-up and drain included), in cores.
-    const satSeconds = (performance.now() - satStart0) / 1000;
-    const threadCores = after.map((a, i) => (a.threadCpuSeconds - before[i]!.threadCpuSeconds) / satSeconds);
-    // Worker threads share one process, whose CPU the primary measured over the window;
-    // separate processes are summed, over the whole phase (warm-up and drain included).
-    const cpuCores = args.processes
-      ? after.reduce((sum, a, i) => sum + a.processCpuSeconds - before[i]!.processCpuSeconds, 0) / satSeconds
-      : sat.cpuSeconds / sat.elapsed;
-    const throughput = sat.committed / sat.elapsed;
-    return {
-      n,
-      limit: limitPerN,
-      throughput,
-      ratio: throughput / limitPerN,
-      lowP50: pct(low, 50),
-      lowP99: pct(low, 99),
-      satP50: pct(sat.latencies, 50),
-      satP99: pct(sat.latencies, 99),
-      committed: sat.committed,
-      cpuCores,
-      walP50: sat.walMeanSeconds,
-      batches: sat.batches,
-      perBatch: sat.executedRequests / Math.max(1, sat.batches),
-      verifiesPerRequest,
-      redundantPerRequest: redundantPerRequest(before, after),
-      threadCores,
-      timedOut: sat.timedOut,
-      view: Math.max(...after.map((c) => c.view)),
-      pipelineWindow: primaryPipelineWindow(after),
-    };
+    const windows: Measured[] = [];
+    const readings: number[] = [];
+    for (let w = 0; w < args.windows; w++) {
+      // The validators idle between windows (every client stopped after its request in
+      // flight), so the reading has the machine to itself, as the first one had.
+      if (w > 0) readings.push(rawVerifyRate());
+      const warmup = w === 0 ? args.warmup : rewarmSeconds(args.warmup);
+      windows.push(await saturationWindow(n, args, threads, counters, warmup, limitPerN, low));
+    }
+    return { windows, readings };
   } finally {
     await Promise.allSettled(threads.map((t) => t.request({ kind: 'stop' })));
     await Promise.allSettled(threads.map((t) => t.terminate()));
@@ -489,6 +566,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const args = parsed;
   if (args.processes && args.oneLoop) {
     process.stderr.write('bench:pbft: --processes and --one-loop exclude each other\n');
+    return 2;
+  }
+  if (args.oneLoop && args.windows > 1) {
+    process.stderr.write('bench:pbft: --windows above 1 takes worker threads or processes: leave out --one-loop\n');
     return 2;
   }
   if (args.processes && args.heapSnapshot !== undefined) {
@@ -517,31 +598,50 @@ async function main(argv: readonly string[]): Promise<number> {
     );
   }
   const rows: Row[] = [];
-  // The host's speed drifts (runs minutes apart have differed by 30 %): each n's limit is
-  // the mean of a measurement just before its run and one just after.
+  const medians: WindowMedians[] = [];
+  const printRow = (r: Row, label: string) =>
+    process.stdout.write(
+      `| ${label} | ${f(r.limit, 0)} | ${f(r.throughput, 0)} | ${f(r.ratio, 2)} | ${f(r.lowP50)} / ${f(r.lowP99)} | ${f(r.satP50)} / ${f(r.satP99)} | ${f(r.cpuCores, 2)} | ${f(r.walP50 * 1000, 2)} | ${f(r.perBatch)} | ${f(r.verifiesPerRequest, 2)} | ${f(r.redundantPerRequest, 3)} | ${r.threadCores.map((c) => f(c, 2)).join(' ')} | ${r.view} | ${r.pipelineWindow ?? '-'} | ${r.timedOut} | ${f(r.verifyRates[0], 0)} / ${f(r.verifyRates[1], 0)} | ${f(r.ratioAtFaster, 2)} |\n`,
+    );
+  // The host's speed drifts (runs minutes apart have differed by 30 %): each window's
+  // limit is the mean of a measurement just before it and one just after.
   let before = rate;
   for (const n of ns) {
-    const measured = await (args.oneLoop ? runOne : runSeparate)(n, args, (cores * before) / n);
+    const run = await (args.oneLoop ? runOne : runSeparate)(n, args, (cores * before) / n);
     const after = rawVerifyRate();
-    const limit = (cores * (before + after)) / 2 / n;
-    const r: Row = {
-      ...measured,
-      limit,
-      ratio: measured.throughput / limit,
-      verifyRates: [before, after],
-      ratioAtFaster: measured.throughput / ((cores * Math.max(before, after)) / n),
-    };
-    rows.push(r);
-    const drift = hostDriftNote(n, before, after);
-    if (drift !== null) process.stderr.write(`${drift}\n`);
+    const rates = [before, ...run.readings, after];
+    const nRows = run.windows.map((measured, w): Row => {
+      const [r0, r1] = [rates[w]!, rates[w + 1]!];
+      const limit = (cores * (r0 + r1)) / 2 / n;
+      return {
+        ...measured,
+        limit,
+        ratio: measured.throughput / limit,
+        verifyRates: [r0, r1],
+        ratioAtFaster: measured.throughput / ((cores * Math.max(r0, r1)) / n),
+        ...(args.windows > 1 ? { window: w + 1 } : {}),
+      };
+    });
+    for (const r of nRows) {
+      rows.push(r);
+      const drift = hostDriftNote(r.window === undefined ? `n=${n}` : `n=${n} window ${r.window}`, ...r.verifyRates);
+      if (drift !== null) process.stderr.write(`${drift}\n`);
+      if (!args.json) printRow(r, r.window === undefined ? String(n) : `${n} (${r.window}/${args.windows})`);
+    }
     before = after;
-    if (!args.json) {
-      process.stdout.write(
-        `| ${r.n} | ${f(r.limit, 0)} | ${f(r.throughput, 0)} | ${f(r.ratio, 2)} | ${f(r.lowP50)} / ${f(r.lowP99)} | ${f(r.satP50)} / ${f(r.satP99)} | ${f(r.cpuCores, 2)} | ${f(r.walP50 * 1000, 2)} | ${f(r.perBatch)} | ${f(r.verifiesPerRequest, 2)} | ${f(r.redundantPerRequest, 3)} | ${r.threadCores.map((c) => f(c, 2)).join(' ')} | ${r.view} | ${r.pipelineWindow ?? '-'} | ${r.timedOut} | ${f(r.verifyRates[0], 0)} / ${f(r.verifyRates[1], 0)} | ${f(r.ratioAtFaster, 2)} |\n`,
-      );
+    if (nRows.length > 1) {
+      const m = windowMedians(nRows);
+      medians.push(m);
+      if (!args.json) {
+        process.stdout.write(
+          `| ${n}, median of ${nRows.length} | ${f(m.limit, 0)} | ${f(m.throughput, 0)} | ${f(m.ratio, 2)} (${f(m.ratioRange[0], 2)}-${f(m.ratioRange[1], 2)}) | | | | | | | | | | | | | ${f(m.ratioAtFaster, 2)} |\n`,
+        );
+      }
     }
   }
-  if (args.json) process.stdout.write(`${JSON.stringify({ cores, verifyPerSecond: rate, rows }, null, 2)}\n`);
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify({ cores, verifyPerSecond: rate, rows, medians }, null, 2)}\n`);
+  }
   return 0;
 }
 
@@ -556,10 +656,10 @@ export const HOST_DRIFT_LIMIT = 0.1;
  * same host and code): a row whose readings differ is not comparable, except by its ratio
  * at the faster rate. (A host slow for the whole run shows in both readings, not here.)
  */
-export function hostDriftNote(n: number, before: number, after: number): string | null {
+export function hostDriftNote(what: string, before: number, after: number): string | null {
   const drift = Math.abs(after - before) / Math.max(before, after);
   if (!(drift > HOST_DRIFT_LIMIT)) return null;
-  return `bench:pbft: n=${n}: the raw verify rate moved from ${before.toFixed(0)} to ${after.toFixed(0)}/s (${(100 * drift).toFixed(0)} %) while it ran: the host's speed changed; compare this row by its ratio at the faster rate`;
+  return `bench:pbft: ${what}: the raw verify rate moved from ${before.toFixed(0)} to ${after.toFixed(0)}/s (${(100 * drift).toFixed(0)} %) while it ran: the host's speed changed; compare this row by its ratio at the faster rate`;
 }
 
 if (import.meta.main) {

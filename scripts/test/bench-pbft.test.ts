@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HOST_DRIFT_LIMIT, hostDriftNote } from '../bench-pbft.ts';
+import { HOST_DRIFT_LIMIT, hostDriftNote, rewarmSeconds, windowMedians } from '../bench-pbft.ts';
 import { runScript, type ScriptRun } from './run-script.ts';
 
 const bench = (args: string[]): Promise<ScriptRun> => runScript('bench-pbft.ts', args);
@@ -26,12 +26,50 @@ function replicaProcesses(): number {
 describe('bench:pbft host drift', () => {
   it('warns when the raw verify rate moved by more than a tenth over one n, either way', () => {
     expect(HOST_DRIFT_LIMIT).toBe(0.1);
-    expect(hostDriftNote(4, 13_000, 12_000)).toBeNull();
-    expect(hostDriftNote(4, 12_000, 13_000)).toBeNull();
-    expect(hostDriftNote(4, 13_000, 9_100)).toBe(
+    expect(hostDriftNote('n=4', 13_000, 12_000)).toBeNull();
+    expect(hostDriftNote('n=4', 12_000, 13_000)).toBeNull();
+    expect(hostDriftNote('n=4', 13_000, 9_100)).toBe(
       "bench:pbft: n=4: the raw verify rate moved from 13000 to 9100/s (30 %) while it ran: the host's speed changed; compare this row by its ratio at the faster rate",
     );
-    expect(hostDriftNote(7, 9_100, 13_000)).toContain('n=7: the raw verify rate moved from 9100 to 13000/s (30 %)');
+    expect(hostDriftNote('n=7 window 2', 9_100, 13_000)).toContain(
+      'n=7 window 2: the raw verify rate moved from 9100 to 13000/s (30 %)',
+    );
+  });
+});
+
+describe('bench:pbft windows', () => {
+  const row = (ratio: number, throughput: number, limit: number, ratioAtFaster: number) => ({
+    n: 4,
+    ratio,
+    throughput,
+    limit,
+    ratioAtFaster,
+  });
+
+  it('takes the median of each figure over the windows, and the range of their ratios', () => {
+    expect(
+      windowMedians([row(0.58, 3900, 6700, 0.57), row(0.52, 3500, 6800, 0.5), row(0.55, 3700, 6600, 0.56)]),
+    ).toEqual({
+      n: 4,
+      windows: 3,
+      limit: 6700,
+      throughput: 3700,
+      ratio: 0.55,
+      ratioRange: [0.52, 0.58],
+      ratioAtFaster: 0.56,
+    });
+    // An even count takes the lower of the two middle values: never the flattering one.
+    const even = windowMedians([row(0.6, 4000, 6700, 0.6), row(0.5, 3400, 6800, 0.49)]);
+    expect(even.ratio).toBe(0.5);
+    expect(even.throughput).toBe(3400);
+    expect(even.ratioRange).toEqual([0.5, 0.6]);
+    expect(() => windowMedians([])).toThrow('no windows');
+  });
+
+  it('ramps a later window up for at most 2 s, and never longer than the first', () => {
+    expect(rewarmSeconds(10)).toBe(2);
+    expect(rewarmSeconds(1)).toBe(1);
+    expect(rewarmSeconds(0)).toBe(0);
   });
 });
 
@@ -45,6 +83,13 @@ describe('bench:pbft', () => {
     expect(snapshot.code).toBe(2);
     expect(snapshot.stderr).toContain('--heap-snapshot takes a worker thread');
     // The first 10 low-load requests are warm-up: 10 would leave no latency to report.
+    const oneLoop = await bench(['--n', '1', '--one-loop', '--windows', '2']);
+    expect(oneLoop.code).toBe(2);
+    expect(oneLoop.stderr).toContain('--windows above 1 takes worker threads or processes');
+    expect(oneLoop.stderr).not.toContain('Ed25519 verify');
+    const none = await bench(['--n', '1', '--windows', '0']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('Expected an integer from 1');
     const low = await bench(['--n', '1', '--low', '10']);
     expect(low.code).toBe(2);
     expect(low.stderr).toContain('Expected an integer from 11');
@@ -102,5 +147,42 @@ describe('bench:pbft', () => {
     expect(row.ratioAtFaster).toBeGreaterThan(0);
     expect(row.ratioAtFaster).toBeLessThanOrEqual(row.ratio);
     expect(replicaProcesses()).toBe(0);
+  });
+
+  it('measures --windows in turn, the clients going on where they stopped, each between its own raw readings', async () => {
+    const r = await bench([
+      '--n',
+      '1',
+      '--seconds',
+      '1',
+      '--warmup',
+      '0',
+      '--low',
+      '12',
+      '--clients',
+      '8',
+      '--windows',
+      '2',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      rows: { n: number; window: number; committed: number; ratio: number; verifyRates: [number, number] }[];
+      medians: { n: number; windows: number; ratio: number; ratioRange: [number, number] }[];
+    };
+    expect(report.rows.map((w) => [w.n, w.window])).toEqual([
+      [1, 1],
+      [1, 2],
+    ]);
+    // The second window commits too: had its clients sent their pools from the start again,
+    // the replica would have dropped those timestamps as executed and the window stalled.
+    for (const w of report.rows) expect(w.committed).toBeGreaterThan(0);
+    // One reading between the windows: the first window's after is the second's before.
+    expect(report.rows[0]!.verifyRates[1]).toBe(report.rows[1]!.verifyRates[0]);
+    expect(report.medians).toHaveLength(1);
+    const m = report.medians[0]!;
+    expect(m.windows).toBe(2);
+    expect(m.ratio).toBe(Math.min(report.rows[0]!.ratio, report.rows[1]!.ratio));
+    expect(m.ratioRange).toEqual([m.ratio, Math.max(report.rows[0]!.ratio, report.rows[1]!.ratio)]);
   });
 });

@@ -11,6 +11,7 @@
  * ordinary vectors in tests.
  */
 import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, sign, verify } from 'node:crypto';
+import { OldestFirst } from '../oldest-first.ts';
 
 export const ED25519_SEED_BYTES = 32;
 export const ED25519_PUBLIC_KEY_BYTES = 32;
@@ -104,9 +105,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export class Ed25519Verifier {
   /** By keySlot(public key); a hit is compared byte for byte. */
   readonly #cache = new Map<number, CachedKey>();
+  readonly #oldestKey = new OldestFirst(this.#cache);
   readonly #max: number;
   /** Keyed by the signature's bytes as a latin1 string (64 characters, one per byte). */
   readonly #verified = new Map<string, VerifiedTriple>();
+  readonly #oldestVerified = new OldestFirst(this.#verified);
   readonly #maxVerified: number;
   #hits = 0;
 
@@ -154,7 +157,7 @@ export class Ed25519Verifier {
       return false;
     }
     if (valid && this.#maxVerified > 0) {
-      if (this.#verified.size >= this.#maxVerified) this.#verified.delete(this.#verified.keys().next().value as string);
+      if (this.#verified.size >= this.#maxVerified) this.#oldestVerified.deleteOldest();
       this.#verified.set(id, { publicKey: new Uint8Array(publicKey), message: new Uint8Array(message) });
     }
     return valid;
@@ -176,7 +179,7 @@ export class Ed25519Verifier {
     }
     // Another key in the slot gives way (as the least recently used would).
     if (cached !== undefined) this.#cache.delete(slot);
-    else if (this.#cache.size >= this.#max) this.#cache.delete(this.#cache.keys().next().value as number);
+    else if (this.#cache.size >= this.#max) this.#oldestKey.deleteOldest();
     this.#cache.set(slot, { bytes: new Uint8Array(publicKey), key });
     return key;
   }

@@ -15,6 +15,7 @@
  * One verifier may be shared by every replica of a process: it holds no per-replica state.
  */
 import { Ed25519Verifier } from '../crypto/ed25519.ts';
+import { OldestFirst } from '../oldest-first.ts';
 import { ObjectSlot } from './object-slot.ts';
 import { batchDigest, signedDigest } from './sign.ts';
 import type { PbftRequest, PbftSignedMessage } from './types.ts';
@@ -67,6 +68,7 @@ export class PbftVerifier {
   readonly #digests = new ObjectSlot<object, Uint8Array>('bizra.pbft.signedDigest');
   /** Valid signatures by slotOf(signature), with what they were checked against. */
   readonly #valid = new Map<number, Checked>();
+  readonly #oldest = new OldestFirst(this.#valid);
   readonly #max: number;
   /** Signature checks that ran Ed25519 (cache misses), for benchmarks and tests. */
   verifications = 0;
@@ -143,7 +145,7 @@ export class PbftVerifier {
     const slot = slotOf(signature);
     // One entry per slot: another triple in the same slot replaces it (as the newest).
     if (held) this.#valid.delete(slot);
-    else if (this.#valid.size >= this.#max) this.#valid.delete(this.#valid.keys().next().value as number);
+    else if (this.#valid.size >= this.#max) this.#oldest.deleteOldest();
     this.#valid.set(slot, { signature, digest, publicKey });
   }
 

@@ -10,6 +10,10 @@ import { runScript, type ScriptRun } from './run-script.ts';
 
 const bench = (args: string[]): Promise<ScriptRun> => runScript('bench-pbft.ts', args);
 
+/** One validator, 1 s of 8 clients with no warm-up, 12 low-load requests, a JSON report: `extra` says the rest. */
+const quickRun = (extra: string[]): Promise<ScriptRun> =>
+  bench(['--n', '1', '--seconds', '1', '--warmup', '0', '--low', '12', '--clients', '8', ...extra, '--json']);
+
 /** Processes running the replica script now (Linux /proc; processes that vanish meanwhile are skipped). */
 function replicaProcesses(): number {
   let count = 0;
@@ -97,20 +101,7 @@ describe('bench:pbft', () => {
   });
 
   it('runs a validator in its own process with --processes and reports its commits and CPU', async () => {
-    const r = await bench([
-      '--n',
-      '1',
-      '--processes',
-      '--seconds',
-      '1',
-      '--warmup',
-      '0',
-      '--low',
-      '12',
-      '--clients',
-      '8',
-      '--json',
-    ]);
+    const r = await quickRun(['--processes']);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as {
       rows: {
@@ -150,21 +141,7 @@ describe('bench:pbft', () => {
   });
 
   it('measures --windows in turn, the clients going on where they stopped, each between its own raw readings', async () => {
-    const r = await bench([
-      '--n',
-      '1',
-      '--seconds',
-      '1',
-      '--warmup',
-      '0',
-      '--low',
-      '12',
-      '--clients',
-      '8',
-      '--windows',
-      '2',
-      '--json',
-    ]);
+    const r = await quickRun(['--windows', '2']);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as {
       rows: { n: number; window: number; committed: number; ratio: number; verifyRates: [number, number] }[];

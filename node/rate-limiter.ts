@@ -5,8 +5,6 @@
  * reached the least recently used key is dropped (a dropped key starts again
  * with a full bucket, which errs towards letting a request through).
  */
-import { OldestFirst } from '../protocol/oldest-first.ts';
-
 export interface RateLimiterOptions {
   ratePerSecond: number;
   burst: number;
@@ -28,7 +26,6 @@ export class RateLimiter {
   private readonly opts: RateLimiterOptions;
   // Map iteration order is insertion order; re-inserting on use keeps the LRU key first.
   private readonly buckets = new Map<string, Bucket>();
-  private readonly oldest = new OldestFirst(this.buckets);
 
   constructor(opts: RateLimiterOptions) {
     if (!(opts.ratePerSecond > 0) || !(opts.burst >= 1) || !(opts.maxKeys >= 1)) {
@@ -59,7 +56,9 @@ export class RateLimiter {
 
   private evict(): void {
     while (this.buckets.size > this.opts.maxKeys) {
-      if (this.oldest.deleteOldest() === undefined) return;
+      const oldest = this.buckets.keys().next().value;
+      if (oldest === undefined) return;
+      this.buckets.delete(oldest);
     }
   }
 }

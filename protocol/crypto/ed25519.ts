@@ -105,7 +105,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export class Ed25519Verifier {
   /** By keySlot(public key); a hit is compared byte for byte. */
   readonly #cache = new Map<number, CachedKey>();
-  readonly #oldestKey = new OldestFirst(this.#cache);
   readonly #max: number;
   /** Keyed by the signature's bytes as a latin1 string (64 characters, one per byte). */
   readonly #verified = new Map<string, VerifiedTriple>();
@@ -179,7 +178,11 @@ export class Ed25519Verifier {
     }
     // Another key in the slot gives way (as the least recently used would).
     if (cached !== undefined) this.#cache.delete(slot);
-    else if (this.#cache.size >= this.#max) this.#oldestKey.deleteOldest();
+    // An LRU (a hit re-inserts its key), so not OldestFirst, whose kept iterator would hold
+    // every table V8 replaces between two misses (oldest-first.ts). A fresh iterator walks
+    // the holes the hits left, at most about the cache's size, and only on a miss, which
+    // imports a key anyway (tens of microseconds).
+    else if (this.#cache.size >= this.#max) this.#cache.delete(this.#cache.keys().next().value as number);
     this.#cache.set(slot, { bytes: new Uint8Array(publicKey), key });
     return key;
   }

@@ -22,7 +22,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 );
 
 describe('OldestFirst', () => {
-  it('deletes exactly the entry a fresh iterator names first, through sets, LRU touches, deletes and clears', () => {
+  it('deletes exactly the entry a fresh iterator names first, through sets, re-inserts, deletes and clears', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
         const map = new Map<number, number>();
@@ -35,7 +35,7 @@ describe('OldestFirst', () => {
               model.set(o.key, i);
               break;
             case 'touch':
-              // An LRU's use: delete and set again, to the end of the order.
+              // A re-insert (an LRU's hit): delete and set again, to the end of the order.
               if (map.has(o.key)) {
                 map.delete(o.key);
                 map.set(o.key, i);

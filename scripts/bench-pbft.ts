@@ -138,7 +138,7 @@ function program(): Command {
     )
     .option(
       '--heap-snapshot <file>',
-      'write a V8 heap snapshot of replica 1 (a backup) 5 s into each saturating load (each n overwrites it; worker threads only), for finding what the GC keeps',
+      'write a V8 heap snapshot of replica 1 (a backup) 5 s into each saturating load (each n and window overwrites it; worker threads only), for finding what the GC keeps',
     )
     .option('--json', 'print the report as JSON', false);
 }
@@ -195,7 +195,7 @@ interface Row {
   window?: number;
 }
 
-/** The median window of an n measured in several (`--windows`), by ratio, and the range of their ratios. */
+/** The medians of an n measured in several windows (`--windows`), and the range of their ratios. */
 export interface WindowMedians {
   n: number;
   windows: number;

@@ -143,7 +143,7 @@ function program(): Command {
     .option('--json', 'print the report as JSON', false);
 }
 
-const pct = (xs: number[], p: number): number => {
+const pct = (xs: readonly number[], p: number): number => {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
@@ -461,8 +461,8 @@ async function saturationWindow(
     limit: limitPerN,
     throughput,
     ratio: throughput / limitPerN,
-    lowP50: pct([...low], 50),
-    lowP99: pct([...low], 99),
+    lowP50: pct(low, 50),
+    lowP99: pct(low, 99),
     satP50: pct(sat.latencies, 50),
     satP99: pct(sat.latencies, 99),
     committed: sat.committed,

@@ -176,12 +176,12 @@ export class Ed25519Verifier {
     } catch {
       key = null;
     }
-    // Another key in the slot gives way (as the least recently used would).
+    // Another key in the slot gives way (as the least recently used would). Otherwise the
+    // least recently used goes, through a fresh iterator: this is an LRU (a hit re-inserts
+    // its key), so not OldestFirst, whose kept iterator would hold every table V8 replaces
+    // between two misses (oldest-first.ts). The fresh one walks the holes the hits left, at
+    // most about the cache's size, and only on a miss, which imports a key anyway.
     if (cached !== undefined) this.#cache.delete(slot);
-    // An LRU (a hit re-inserts its key), so not OldestFirst, whose kept iterator would hold
-    // every table V8 replaces between two misses (oldest-first.ts). A fresh iterator walks
-    // the holes the hits left, at most about the cache's size, and only on a miss, which
-    // imports a key anyway (tens of microseconds).
     else if (this.#cache.size >= this.#max) this.#cache.delete(this.#cache.keys().next().value as number);
     this.#cache.set(slot, { bytes: new Uint8Array(publicKey), key });
     return key;

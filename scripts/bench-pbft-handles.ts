@@ -1,14 +1,20 @@
 /**
  * bench:pbft's request/answer channels to its validators: one in a worker thread
- * (scripts/bench-pbft-replica.ts as a Worker) or in a child process (`--processes`).
+ * (scripts/bench-pbft-replica.ts as a Worker), in a child process (`--processes`), or in
+ * the benchmark's own event loop beside the others (`--one-loop`).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { REPLICA_DATA_ENV } from './bench-pbft-clients.ts';
-import type { BenchMessage, BenchRequest, ReplicaWorkerData } from './bench-pbft-replica.ts';
+import {
+  type BenchMessage,
+  type BenchRequest,
+  BenchValidator,
+  type ReplicaWorkerData,
+} from './bench-pbft-validator.ts';
 
-/** A request/answer channel to one validator, in a worker thread or a child process. */
+/** A request/answer channel to one validator, in a worker thread, a child process or this event loop. */
 export abstract class ReplicaHandle {
   #next = 1;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -98,4 +104,28 @@ export class ReplicaProcess extends ReplicaHandle {
     this.#child.kill('SIGKILL');
     await exited;
   }
+}
+
+/**
+ * A validator in this event loop, beside the benchmark's other validators (`--one-loop`):
+ * one V8 heap and one JIT for all of them, each with its own node, WAL, streams, verifier
+ * and verify workers. Its requests are answered asynchronously, as over a channel.
+ */
+export class ReplicaInLoop extends ReplicaHandle {
+  readonly #validator: BenchValidator;
+
+  constructor(data: ReplicaWorkerData) {
+    super(data.index);
+    this.#validator = new BenchValidator(data);
+  }
+
+  protected post(m: { id: number; req: BenchRequest }): void {
+    this.#validator.handle(m.req).then(
+      (value) => this.answer({ id: m.id, ok: true, value }),
+      (err: unknown) => this.answer({ id: m.id, ok: false, error: (err as Error)?.stack ?? String(err) }),
+    );
+  }
+
+  /** Stopping is the 'stop' request's work; nothing else runs. */
+  async terminate(): Promise<void> {}
 }

@@ -5,7 +5,9 @@
  * for every check, as on separate machines). By default each validator runs in its own
  * worker thread, so in its own event loop as on its own machine (scripts/bench-pbft-replica.ts);
  * `--processes` runs each in its own child process (its own V8 heap and GC threads too),
- * `--one-loop` runs them all in this thread's event loop.
+ * `--one-loop` runs them all in this thread's event loop (one heap and one JIT for all;
+ * each still has its own node, WAL, streams, verifier and verify workers). The
+ * validators are the same code in all three (scripts/bench-pbft-validator.ts).
  *
  * For each n it measures
  *   - low load: one client, one request at a time: p50/p99 commit latency;
@@ -34,11 +36,10 @@ import { Ed25519Signer } from '../protocol/crypto/ed25519.ts';
 import { signRequest } from '../protocol/pbft/sign.ts';
 import type { PbftRequest } from '../protocol/pbft/types.ts';
 import { argsOrExitCode, intArg, parseQuietly } from '../testnet/args.ts';
-import { startCluster } from '../testnet/cluster.ts';
 import { LOW_LOAD_WARMUP, saturationClient } from './bench-pbft-clients.ts';
-import { type ReplicaHandle, ReplicaProcess, ReplicaThread } from './bench-pbft-handles.ts';
+import { type ReplicaHandle, ReplicaInLoop, ReplicaProcess, ReplicaThread } from './bench-pbft-handles.ts';
 import { replicaState, walStats } from './bench-pbft-metrics.ts';
-import type { ReplicaCounters, SaturationResult } from './bench-pbft-replica.ts';
+import type { ReplicaCounters, SaturationResult } from './bench-pbft-validator.ts';
 import { rawVerifyRate } from './machine-baseline.ts';
 
 interface Args {
@@ -130,7 +131,11 @@ function program(): Command {
         .argParser(intArg(1, 50))
         .default(1),
     )
-    .option('--one-loop', 'run every validator in this one event loop (default: one worker thread each)', false)
+    .option(
+      '--one-loop',
+      'run every validator in this one event loop, sharing one V8 heap and JIT (default: one worker thread each)',
+      false,
+    )
     .option(
       '--processes',
       'run every validator in its own child process, with its own V8 heap and GC threads (default: one worker thread each)',
@@ -138,7 +143,7 @@ function program(): Command {
     )
     .option(
       '--heap-snapshot <file>',
-      'write a V8 heap snapshot of replica 1 (a backup) 5 s into each saturating load (each n and window overwrites it; worker threads only), for finding what the GC keeps',
+      'write a V8 heap snapshot of replica 1 (a backup) 5 s into each saturating load (each n and window overwrites it; worker threads only, not --processes or --one-loop), for finding what the GC keeps',
     )
     .option('--json', 'print the report as JSON', false);
 }
@@ -246,154 +251,6 @@ function requestsPerClient(args: Args, limitPerN: number): number {
   return Math.ceil((limitPerN * 1.5 * seconds) / args.clients) + 50;
 }
 
-async function runOne(n: number, args: Args, limitPerN: number): Promise<RunResult> {
-  const logger = createLogger({ level: args.logLevel, format: 'json', destination: process.stderr });
-  const cluster = await startCluster(
-    {
-      peers: n,
-      api: false,
-      degree: n,
-      pbft: {
-        validators: n,
-        sharedVerifier: false,
-        params: {
-          batchSize: args.batchSize,
-          checkpointInterval: args.checkpointInterval,
-          logWindow: 2 * args.checkpointInterval,
-        },
-      },
-      tune: (config) => {
-        config.p2p.dht = false;
-        config.membership.enabled = false;
-        config.consensus.requestTimeoutMs = 60_000;
-        config.consensus.verifyWorkers = args.verifyWorkers;
-        config.consensus.batchDelayMs = args.batchDelay;
-        config.consensus.viewChangeTimeoutMs = args.viewChangeTimeout;
-      },
-    },
-    { logger },
-  );
-  try {
-    const nodes = cluster.nodes;
-    const deadline = performance.now() + streamsDeadlineMs(n);
-    while (nodes.some((x) => x.consensus!.streams() < n - 1)) {
-      if (performance.now() > deadline) throw new Error('streams did not open');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const primary = nodes[0]!.consensus!;
-    // Batches and requests executed in the measured window only (low load proposes one request a batch).
-    let windowBatches = 0;
-    let windowRequests = 0;
-    let measuring = false;
-    const executedTotal = nodes.map(() => 0);
-    for (const [i, node] of nodes.entries()) {
-      node.consensus!.onCommitted((c) => {
-        executedTotal[i]! += c.requests.length;
-      });
-    }
-    const counters = (): Promise<ReplicaCounters[]> =>
-      Promise.all(
-        nodes.map(async (node, i) => ({
-          verifications: node.consensus!.verifications,
-          executed: executedTotal[i]!,
-          threadCpuSeconds: 0,
-          processCpuSeconds: 0,
-          ...(await replicaState(node)),
-        })),
-      );
-    primary.onCommitted((c) => {
-      if (!measuring) return;
-      windowBatches++;
-      windowRequests += c.requests.length;
-    });
-    // Low load: one client, one request at a time.
-    const lowClient = Ed25519Signer.fromSeed(new Uint8Array(32).fill(1));
-    const low: number[] = [];
-    for (let i = 1; i <= args.low; i++) {
-      const r = signRequest(lowClient, i, encodeKvOperation({ op: 'put', key: `low${i}`, value: 'x' }));
-      const t = performance.now();
-      const a = await primary.submit(r);
-      if (!a.ok) throw new Error(`low-load request failed: ${a.code} ${a.message}`);
-      if (i > LOW_LOAD_WARMUP) low.push(performance.now() - t);
-    }
-    // Saturating load: pre-signed requests, `clients` outstanding at once.
-    const perClient = requestsPerClient(args, limitPerN);
-    process.stderr.write(`n=${n}: signing ${perClient * args.clients} requests\n`);
-    const pools: PbftRequest[][] = [];
-    for (let c = 0; c < args.clients; c++) {
-      const signer = saturationClient(c);
-      const pool: PbftRequest[] = [];
-      for (let i = 1; i <= perClient; i++) {
-        pool.push(signRequest(signer, i, encodeKvOperation({ op: 'put', key: `c${c}`, value: String(i) })));
-      }
-      pools.push(pool);
-    }
-    const lat: number[] = [];
-    let committed = 0;
-    let timedOut = 0;
-    let stop = false;
-    const walBefore = await walStats(nodes[0]!);
-    const before = await counters();
-    const client = async (c: number) => {
-      for (const r of pools[c]!) {
-        if (stop) return;
-        const t = performance.now();
-        const a = await primary.submit(r);
-        if (!a.ok && a.code === 'COMMIT_TIMEOUT') {
-          timedOut++;
-          continue;
-        }
-        if (!a.ok) throw new Error(`request failed: ${a.code} ${a.message}`);
-        if (measuring) {
-          committed++;
-          lat.push(performance.now() - t);
-        }
-      }
-    };
-    const running = Promise.all(pools.map((_, c) => client(c)));
-    await new Promise((r) => setTimeout(r, args.warmup * 1000));
-    measuring = true;
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, args.seconds * 1000));
-    measuring = false;
-    const elapsed = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    stop = true;
-    await running;
-    const walAfter = await walStats(nodes[0]!);
-    const end = await counters();
-    const verifiesPerRequest = leastVerifiesPerRequest(before, end);
-    const throughput = committed / elapsed;
-    const threadCores: number[] = [];
-    const measured: Measured = {
-      n,
-      limit: limitPerN,
-      throughput,
-      ratio: throughput / limitPerN,
-      lowP50: pct(low, 50),
-      lowP99: pct(low, 99),
-      satP50: pct(lat, 50),
-      satP99: pct(lat, 99),
-      committed,
-      cpuCores: (cpu.user + cpu.system) / 1e6 / elapsed,
-      walP50:
-        walAfter.count > walBefore.count ? (walAfter.sum - walBefore.sum) / (walAfter.count - walBefore.count) : 0,
-      batches: windowBatches,
-      perBatch: windowRequests / Math.max(1, windowBatches),
-      verifiesPerRequest,
-      redundantPerRequest: redundantPerRequest(before, end),
-      threadCores,
-      timedOut,
-      view: Math.max(...end.map((c) => c.view)),
-      pipelineWindow: primaryPipelineWindow(end),
-    };
-    return { windows: [measured], readings: [] };
-  } finally {
-    await cluster.stop();
-  }
-}
-
 /** How long n validators get to open their streams: 16 on two slow cores took more than 20 s. */
 const streamsDeadlineMs = (n: number): number => 20_000 + 5_000 * n;
 
@@ -449,8 +306,11 @@ async function saturationWindow(
   const after = await counters();
   // Over the saturating phase (its warm-up and drain included), in cores.
   const satSeconds = (performance.now() - satStart0) / 1000;
-  const threadCores = after.map((a, i) => (a.threadCpuSeconds - before[i]!.threadCpuSeconds) / satSeconds);
-  // Worker threads share one process, whose CPU the primary measured over the window;
+  // In one loop every validator's thread is the same one: no split to show.
+  const threadCores = args.oneLoop
+    ? []
+    : after.map((a, i) => (a.threadCpuSeconds - before[i]!.threadCpuSeconds) / satSeconds);
+  // Worker threads (or one loop) share one process, whose CPU the primary measured over the window;
   // separate processes are summed, over the whole phase (warm-up and drain included).
   const cpuCores = args.processes
     ? after.reduce((sum, a, i) => sum + a.processCpuSeconds - before[i]!.processCpuSeconds, 0) / satSeconds
@@ -480,10 +340,11 @@ async function saturationWindow(
 }
 
 /**
- * n validators, one worker thread (or with `--processes`, one child process) each;
- * replica 0 (the primary of view 0) runs the clients.
+ * n validators, one worker thread each (or with `--processes` one child process each,
+ * with `--one-loop` all in this event loop); replica 0 (the primary of view 0) runs the
+ * clients.
  */
-async function runSeparate(n: number, args: Args, limitPerN: number): Promise<RunResult> {
+async function runCluster(n: number, args: Args, limitPerN: number): Promise<RunResult> {
   const root = mkdtempSync(join(tmpdir(), 'bizra-bench-pbft-'));
   const threads: ReplicaHandle[] = [];
   try {
@@ -507,7 +368,7 @@ async function runSeparate(n: number, args: Args, limitPerN: number): Promise<Ru
     );
     for (let i = 0; i < n; i++)
       threads.push(
-        new (args.processes ? ReplicaProcess : ReplicaThread)({
+        new (args.oneLoop ? ReplicaInLoop : args.processes ? ReplicaProcess : ReplicaThread)({
           index: i,
           dataDir: join(root, `node-${i}`),
           validatorSet,
@@ -568,12 +429,10 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write('bench:pbft: --processes and --one-loop exclude each other\n');
     return 2;
   }
-  if (args.oneLoop && args.windows > 1) {
-    process.stderr.write('bench:pbft: --windows above 1 takes worker threads or processes: leave out --one-loop\n');
-    return 2;
-  }
-  if (args.processes && args.heapSnapshot !== undefined) {
-    process.stderr.write('bench:pbft: --heap-snapshot takes a worker thread: leave out --processes\n');
+  if ((args.processes || args.oneLoop) && args.heapSnapshot !== undefined) {
+    process.stderr.write(
+      `bench:pbft: --heap-snapshot takes a worker thread: leave out ${args.processes ? '--processes' : '--one-loop'}\n`,
+    );
     return 2;
   }
   const ns = args.n.split(',').map((x) => Number(x.trim()));
@@ -607,7 +466,7 @@ async function main(argv: readonly string[]): Promise<number> {
   // limit is the mean of a measurement just before it and one just after.
   let before = rate;
   for (const n of ns) {
-    const run = await (args.oneLoop ? runOne : runSeparate)(n, args, (cores * before) / n);
+    const run = await runCluster(n, args, (cores * before) / n);
     const after = rawVerifyRate();
     const rates = [before, ...run.readings, after];
     const nRows = run.windows.map((measured, w): Row => {

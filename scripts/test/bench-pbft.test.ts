@@ -78,7 +78,7 @@ describe('bench:pbft windows', () => {
 });
 
 describe('bench:pbft', () => {
-  it('refuses --processes with --one-loop, and with --heap-snapshot, before measuring anything', async () => {
+  it('refuses --processes with --one-loop, and either with --heap-snapshot, before measuring anything', async () => {
     const both = await bench(['--n', '1', '--processes', '--one-loop']);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('--processes and --one-loop exclude each other');
@@ -86,14 +86,15 @@ describe('bench:pbft', () => {
     const snapshot = await bench(['--n', '1', '--processes', '--heap-snapshot', 'x.heapsnapshot']);
     expect(snapshot.code).toBe(2);
     expect(snapshot.stderr).toContain('--heap-snapshot takes a worker thread');
-    // The first 10 low-load requests are warm-up: 10 would leave no latency to report.
-    const oneLoop = await bench(['--n', '1', '--one-loop', '--windows', '2']);
-    expect(oneLoop.code).toBe(2);
-    expect(oneLoop.stderr).toContain('--windows above 1 takes worker threads or processes');
-    expect(oneLoop.stderr).not.toContain('Ed25519 verify');
+    expect(snapshot.stderr).toContain('leave out --processes');
+    const inLoop = await bench(['--n', '1', '--one-loop', '--heap-snapshot', 'x.heapsnapshot']);
+    expect(inLoop.code).toBe(2);
+    expect(inLoop.stderr).toContain('--heap-snapshot takes a worker thread: leave out --one-loop');
+    expect(inLoop.stderr).not.toContain('Ed25519 verify');
     const none = await bench(['--n', '1', '--windows', '0']);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('Expected an integer from 1');
+    // The first 10 low-load requests are warm-up: 10 would leave no latency to report.
     const low = await bench(['--n', '1', '--low', '10']);
     expect(low.code).toBe(2);
     expect(low.stderr).toContain('Expected an integer from 11');
@@ -161,5 +162,25 @@ describe('bench:pbft', () => {
     expect(m.windows).toBe(2);
     expect(m.ratio).toBe(Math.min(report.rows[0]!.ratio, report.rows[1]!.ratio));
     expect(m.ratioRange).toEqual([m.ratio, Math.max(report.rows[0]!.ratio, report.rows[1]!.ratio)]);
+  });
+
+  it('measures --windows with --one-loop too, each validator checking every request in its own verify worker', async () => {
+    const r = await quickRun(['--one-loop', '--windows', '2', '--verify-workers', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      rows: { window: number; committed: number; threadCores: number[]; verifiesPerRequest: number }[];
+      medians: { windows: number }[];
+    };
+    expect(report.rows.map((w) => w.window)).toEqual([1, 2]);
+    for (const w of report.rows) {
+      expect(w.committed).toBeGreaterThan(0);
+      // One loop: every validator's thread is the same one, so no split is reported.
+      expect(w.threadCores).toEqual([]);
+      // The checks its verify worker ran count as its own.
+      expect(w.verifiesPerRequest).toBeGreaterThanOrEqual(1);
+    }
+    expect(report.medians[0]!.windows).toBe(2);
+    // Nothing ran in another process.
+    expect(replicaProcesses()).toBe(0);
   });
 });

@@ -18,8 +18,7 @@ import { createLogger } from '../node/log.ts';
 import { BizraNode } from '../node/node.ts';
 import { Ed25519Signer } from '../protocol/crypto/ed25519.ts';
 import { signRequest } from '../protocol/pbft/sign.ts';
-import type { PbftRequest } from '../protocol/pbft/types.ts';
-import { LOW_LOAD_WARMUP, saturationClient } from './bench-pbft-clients.ts';
+import { LOW_LOAD_WARMUP, SignedRequests } from './bench-pbft-clients.ts';
 import { replicaState, walStats } from './bench-pbft-metrics.ts';
 
 export interface ReplicaWorkerData {
@@ -89,7 +88,7 @@ export class BenchValidator {
   /** Requests executed here over the whole run. */
   #executedTotal = 0;
   /** Each saturation client's requests, signed by `sign` before the clock starts (a client signs on its own machine). */
-  #pools: PbftRequest[][] = [];
+  #pools: SignedRequests[] = [];
   /**
    * Each client's next request in its pool. A window (`saturate`) goes on from where the
    * one before stopped: a client that sent its pool from the start again would send
@@ -200,14 +199,7 @@ export class BenchValidator {
   #sign(clients: number, perClient: number): void {
     this.#pools = [];
     this.#cursors = new Array<number>(clients).fill(0);
-    for (let c = 0; c < clients; c++) {
-      const signer = saturationClient(c);
-      const pool: PbftRequest[] = [];
-      for (let i = 1; i <= perClient; i++) {
-        pool.push(signRequest(signer, i, encodeKvOperation({ op: 'put', key: `c${c}`, value: String(i) })));
-      }
-      this.#pools.push(pool);
-    }
+    for (let c = 0; c < clients; c++) this.#pools.push(SignedRequests.sign(c, perClient));
   }
 
   async #saturate(seconds: number, warmup: number): Promise<SaturationResult> {
@@ -227,7 +219,7 @@ export class BenchValidator {
     const client = async (c: number) => {
       const pool = pools[c]!;
       while (!stop && cursors[c]! < pool.length) {
-        const r = pool[cursors[c]!++]!;
+        const r = pool.request(cursors[c]!++);
         const t = performance.now();
         const a = await service.submit(r);
         if (!a.ok && a.code === 'COMMIT_TIMEOUT') {

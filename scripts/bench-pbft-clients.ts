@@ -33,7 +33,7 @@ export const LOW_LOAD_WARMUP = 10;
  * only when the client sends it, as a node makes one from each request it receives.
  *
  * Why not the signed objects themselves: a run signs hundreds of thousands of requests
- * (three quarters of a million for six windows at 2,048 clients), and as objects, each
+ * (about 800,000 for six windows of 8 s at 2,048 clients), and as objects, each
  * with its own arrays, they were most of the primary's heap: over 500 MB that V8's
  * major collections marked through again and again (a tenth of a core in one run), a
  * cost no validator has, since its clients are elsewhere.
